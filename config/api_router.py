@@ -1,0 +1,25 @@
+"""Version 1 of the REST API. Each app contributes its routes from <app>/api/urls.py."""
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+app_name = "api"
+
+
+@extend_schema(
+    responses={200: inline_serializer("ApiRoot", {"version": serializers.CharField()})}
+)
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def api_root(request: Request) -> Response:
+    return Response({"version": "v1"})
+
+
+urlpatterns = [
+    path("", api_root, name="root"),
+]

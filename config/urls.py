@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as accounts_views
+from news import views as news_views
+
+urlpatterns = [
+    path("", news_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
+    path("api/v1/", include("config.api_router")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.STATIC_URL, document_root=settings.STATIC_ROOT)
+
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

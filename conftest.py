@@ -1,0 +1,77 @@
+"""Shared fixtures. The suite runs on real PostgreSQL and Redis and stops at once,
+with instructions, when either cannot be reached."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+
+START_HINT = (
+    "Start them with `docker compose up -d postgres redis`, or on Debian with\n"
+    "  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"
+    "  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no\n"
+    "or point TEST_DATABASE_URL / TEST_REDIS_URL at running servers."
+)
+
+
+def _unreachable(url: str, default_port: int) -> str | None:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            return None
+    except OSError as error:
+        return f"{parts.scheme}://{host}:{port} ({error.strerror or error})"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    problems = [
+        problem
+        for problem in (
+            _unreachable(settings.TEST_DATABASE_URL, 5432),
+            _unreachable(settings.TEST_REDIS_URL, 6379),
+        )
+        if problem
+    ]
+    if problems:
+        pytest.exit(
+            "The test suite needs PostgreSQL and Redis. Unreachable: "
+            + ", ".join(problems)
+            + "\n"
+            + START_HINT,
+            returncode=3,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    # Rate-limit counters live in the cache; each test starts from zero.
+    cache.delete_pattern("*")  # type: ignore[attr-defined]
+    yield
+
+
+@pytest.fixture
+def user(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(client: Client, user) -> Client:
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port with nothing listening: connections to it are refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
