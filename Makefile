@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
+# Use the operating system's certificate store (corporate CAs included).
+export UV_SYSTEM_CERTS := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: install run test test-fast lint format bench check-deploy migrations-check messages clean

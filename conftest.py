@@ -4,7 +4,6 @@ with instructions, when either cannot be reached."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -50,10 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
+def _clear_cache() -> None:
     # Rate-limit counters live in the cache; each test starts from zero.
     cache.delete_pattern("*")  # type: ignore[attr-defined]
-    yield
 
 
 @pytest.fixture

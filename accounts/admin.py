@@ -19,7 +19,8 @@ class UserCreationAdminForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+# django-stubs types UserAdmin for AbstractUser subclasses only; this User is email-based.
+class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     ordering = ("-date_joined",)

@@ -68,4 +68,6 @@ class QueuedPasswordResetForm(PasswordResetForm):
 
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        email_send.delay_on_commit(subject=subject, body=body, recipients=[to_email])
+        email_send.delay_on_commit(  # type: ignore[attr-defined]
+            subject=subject, body=body, recipients=[to_email]
+        )

@@ -26,7 +26,7 @@ def user_create(*, email: str, password: str, full_name: str = "", language: str
 
 def verification_url(*, user: User) -> str:
     token = make_verification_token(user_id=user.pk, email=user.email)
-    return settings.SITE_URL + reverse("accounts:verify_email", kwargs={"token": token})
+    return str(settings.SITE_URL) + reverse("accounts:verify_email", kwargs={"token": token})
 
 
 def user_send_verification_email(*, user: User) -> None:
@@ -36,7 +36,10 @@ def user_send_verification_email(*, user: User) -> None:
     with translation.override(user.language or translation.get_language()):
         subject = render_to_string("accounts/email/verify_subject.txt", context).strip()
         body = render_to_string("accounts/email/verify_body.txt", context)
-    email_send.delay_on_commit(subject=subject, body=body, recipients=[user.email])
+    # celery-types does not know delay_on_commit (Celery 5.4+).
+    email_send.delay_on_commit(  # type: ignore[attr-defined]
+        subject=subject, body=body, recipients=[user.email]
+    )
     logger.info("verification email queued for user %s", user.pk)
 
 

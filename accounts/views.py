@@ -51,7 +51,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
-            request, _("Welcome! We sent a link to %(email)s to confirm it.") % {"email": user.email}
+            request,
+            _("Welcome! We sent a link to %(email)s to confirm it.") % {"email": user.email},
         )
         return redirect("home")
     return render(request, "accounts/signup.html", {"form": form})
@@ -120,7 +121,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = django_set_language(request)
     language = request.POST.get("language", "")
     if request.user.is_authenticated and language in {"en", "ru"}:
-        services.user_set_language(user=request.user, language=language)  # type: ignore[arg-type]
+        services.user_set_language(user=request.user, language=language)
     return response
 
 

@@ -11,9 +11,7 @@ from rest_framework.response import Response
 app_name = "api"
 
 
-@extend_schema(
-    responses={200: inline_serializer("ApiRoot", {"version": serializers.CharField()})}
-)
+@extend_schema(responses={200: inline_serializer("ApiRoot", {"version": serializers.CharField()})})
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def api_root(request: Request) -> Response:

@@ -28,7 +28,7 @@ class ProductionConfig:
     email: dict[str, Any]
 
 
-class EnvironmentProblems(Exception):
+class InvalidEnvironmentError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
@@ -46,18 +46,16 @@ def _secret_key_problem(value: str) -> str | None:
     if value.startswith("django-insecure-"):
         return "SECRET_KEY is invalid: it is a development key"
     if len(value) < MIN_SECRET_KEY_LENGTH or len(set(value)) < MIN_SECRET_KEY_UNIQUE_CHARACTERS:
-        return (
-            f"SECRET_KEY is invalid: use at least {MIN_SECRET_KEY_LENGTH} random characters"
-        )
+        return f"SECRET_KEY is invalid: use at least {MIN_SECRET_KEY_LENGTH} random characters"
     return None
 
 
 def collect_production_config(env: environ.Env) -> ProductionConfig:
-    """Read and check every required variable; raise EnvironmentProblems listing all faults."""
+    """Read and check every required variable; raise InvalidEnvironmentError listing all faults."""
     problems: list[str] = []
 
     def raw(name: str) -> str:
-        value = env.str(name, default="").strip()
+        value = str(env.str(name, default="")).strip()
         if not value:
             problems.append(f"{name} is missing")
         return value
@@ -101,7 +99,7 @@ def collect_production_config(env: environ.Env) -> ProductionConfig:
             problems.append("EMAIL_URL is invalid: expected smtp+tls://USER:PASSWORD@HOST:PORT")
 
     if problems:
-        raise EnvironmentProblems(problems)
+        raise InvalidEnvironmentError(problems)
     return ProductionConfig(
         secret_key=secret_key,
         allowed_hosts=allowed_hosts,
@@ -115,7 +113,7 @@ def require_production_environment(env: environ.Env) -> ProductionConfig:
     """Like collect_production_config, but stops the process with one clear message."""
     try:
         return collect_production_config(env)
-    except EnvironmentProblems as error:
+    except InvalidEnvironmentError as error:
         sys.stderr.write(error.render() + "\n")
         sys.stderr.flush()
         # SystemExit carries no traceback; the message above is the whole report.

@@ -34,7 +34,7 @@ def periodic_tasks_sync(*, declared: Mapping[str, Mapping[str, Any]] | None = No
     report = SyncReport()
     for name, spec in declared.items():
         interval, _ = IntervalSchedule.objects.get_or_create(
-            every=int(spec["every_seconds"]), period=IntervalSchedule.SECONDS
+            every=int(str(spec["every_seconds"])), period=IntervalSchedule.SECONDS
         )
         options = {"queue": spec.get("queue", "default")}
         task = PeriodicTask.objects.select_for_update().filter(name=name).first()

@@ -15,16 +15,14 @@ def client_ip(request: HttpRequest) -> str:
     client sent and must not be trusted, or a forged header would reset limits.
     """
     proxies = settings.TRUSTED_PROXY_COUNT
-    remote_addr = request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote_addr = str(request.META.get("REMOTE_ADDR", "") or "unknown")
     if proxies <= 0:
-        return remote_addr
-    forwarded = [
-        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    ]
+        return str(remote_addr)
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < proxies:
         return remote_addr
-    return forwarded[-proxies]
+    return str(forwarded[-proxies])
 
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -44,7 +44,9 @@ def test_behind_a_proxy_only_the_proxy_written_entry_counts(client, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     for attempt in range(5):
         forged = f"198.51.100.{attempt}, 192.0.2.10"
-        assert _fail(client, f"u{attempt}@example.com", HTTP_X_FORWARDED_FOR=forged).status_code == 200
+        assert (
+            _fail(client, f"u{attempt}@example.com", HTTP_X_FORWARDED_FOR=forged).status_code == 200
+        )
     response = _fail(client, "u9@example.com", HTTP_X_FORWARDED_FOR="1.2.3.4, 192.0.2.10")
     assert response.status_code == 429
     # A different real client (different proxy-written address) is not affected.

@@ -15,7 +15,7 @@ STRONG_PASSWORD = "Quartz-Lantern-47-Orbit"
 
 def _link_from_last_email(pattern: str) -> str:
     assert mail.outbox, "no email was sent"
-    match = re.search(pattern, mail.outbox[-1].body)
+    match = re.search(pattern, str(mail.outbox[-1].body))
     assert match, mail.outbox[-1].body
     return match.group(0)
 
@@ -23,7 +23,7 @@ def _link_from_last_email(pattern: str) -> str:
 def test_signup_verify_login_logout_journey(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-        reverse("accounts:signup"),
+            reverse("accounts:signup"),
             {
                 "email": "New.Analyst@Example.com",
                 "full_name": "Nadia Analyst",
@@ -145,9 +145,7 @@ def test_password_reset_for_unknown_address_reveals_nothing(
     client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("accounts:password_reset"), {"email": "nobody@example.com"}
-        )
+        response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.com"})
     assert response.status_code == 302
     assert mail.outbox == []
 

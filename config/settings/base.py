@@ -247,7 +247,9 @@ EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS", False))
 EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL", False))
 EMAIL_TIMEOUT = 10
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="AI Competitor Insight Hub <hub@localhost>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="AI Competitor Insight Hub <hub@localhost>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # ------------------------------------------------------------------ rate limits

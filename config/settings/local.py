@@ -1,8 +1,8 @@
 """A laptop with nothing installed: SQLite, a file-based broker, readable logs."""
 
-from .base import *  # noqa: F403
 from config.sentry import configure_sentry
 
+from .base import *
 from .base import VAR_DIR, env
 
 DEBUG = env.bool("DEBUG", default=True)
@@ -28,6 +28,6 @@ configure_sentry(
 )
 
 # Static files are served from the app folders, without collectstatic.
-STATIC_ROOT = None
+STATIC_ROOT = None  # type: ignore[assignment]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -7,7 +7,7 @@ one message that names all of them (see config/environment.py).
 from config.environment import require_production_environment
 from config.sentry import configure_sentry
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import env, tune_database
 
 _config = require_production_environment(env)

@@ -8,7 +8,7 @@ from pathlib import Path
 import environ
 import pytest
 
-from config.environment import EnvironmentProblems, collect_production_config
+from config.environment import InvalidEnvironmentError, collect_production_config
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "EMAIL_URL"]
@@ -24,7 +24,7 @@ VALID = {
 def _run(args, extra_env):
     env = {
         "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOME": os.environ.get("HOME", str(ROOT)),
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "READ_DOT_ENV_FILE": "false",
         **extra_env,
@@ -89,7 +89,7 @@ def production_env(monkeypatch):
 @pytest.mark.parametrize("missing", REQUIRED)
 def test_collect_reports_each_missing_variable(production_env, missing):
     env = production_env({name: value for name, value in VALID.items() if name != missing})
-    with pytest.raises(EnvironmentProblems) as raised:
+    with pytest.raises(InvalidEnvironmentError) as raised:
         collect_production_config(env)
     assert raised.value.problems == [f"{missing} is missing"]
 

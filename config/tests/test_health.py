@@ -41,9 +41,7 @@ def test_readyz_names_the_database_when_it_cannot_be_reached(client, monkeypatch
 
 
 @pytest.mark.django_db
-def test_readyz_names_cache_and_broker_when_redis_cannot_be_reached(
-    client, settings, closed_port
-):
+def test_readyz_names_cache_and_broker_when_redis_cannot_be_reached(client, settings, closed_port):
     unreachable = f"redis://127.0.0.1:{closed_port}/0"
     settings.CACHES = {
         "default": {

@@ -24,7 +24,9 @@ def test_unsafe_request_ids_are_replaced(client):
 
 
 def test_json_log_lines_have_the_agreed_keys():
-    record = logging.LogRecord("news.fetching", logging.WARNING, __file__, 1, "hello %s", ("x",), None)
+    record = logging.LogRecord(
+        "news.fetching", logging.WARNING, __file__, 1, "hello %s", ("x",), None
+    )
     token = current_request_id.set("req-42")
     try:
         RequestIdLogFilter().filter(record)

@@ -13,7 +13,7 @@ DECLARED = {
 def test_sync_is_idempotent():
     periodic_tasks_sync(declared=DECLARED)
     report = periodic_tasks_sync(declared=DECLARED)
-    assert report.created == [] and report.updated == [] and report.disabled == []
+    assert (report.created, report.updated, report.disabled) == ([], [], [])
     assert PeriodicTask.objects.filter(name="demo: tick").count() == 1
 
 
