@@ -31,7 +31,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ENVIRONMENT_NAME = env.str("ENVIRONMENT_NAME", default="local")
-RELEASE = env.str("RELEASE", default="")
+RELEASE = env.str("RELEASE", default="")  # the git SHA, set by the image
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

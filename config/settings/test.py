@@ -9,7 +9,9 @@ DEBUG = False
 SECRET_KEY = "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
-TEST_DATABASE_URL = env.str("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/aihub")
+TEST_DATABASE_URL = env.str(
+    "TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/postgres"
+)
 TEST_REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 DATABASES = {"default": env.db_url_config(TEST_DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = 0

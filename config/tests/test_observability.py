@@ -45,7 +45,7 @@ def test_json_log_lines_have_the_agreed_keys():
 def test_request_id_travels_into_celery_task_headers():
     from config.request_id import _attach_request_id
 
-    headers: dict = {}
+    headers = {}
     token = current_request_id.set("req-7")
     try:
         _attach_request_id(headers=headers)
