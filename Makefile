@@ -55,7 +55,7 @@ bench: install
 # Runs Django's deployment checklist against a throwaway but valid production environment.
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production \
-	SECRET_KEY="$$(openssl rand -hex 40)" \
+	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(40))')" \
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 	REDIS_URL=redis://127.0.0.1:6379/0 \
 	ALLOWED_HOSTS=hub.example.com \

@@ -9,7 +9,13 @@ from django.utils import timezone
 BEAT_HEARTBEAT_KEY = "platform:beat:last_dispatch"
 
 
-@shared_task(name="config.tasks.beat_heartbeat", ignore_result=True)
+# Idempotent (it only overwrites one key), so a redelivery after a crash is harmless.
+@shared_task(
+    name="config.tasks.beat_heartbeat",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
 def beat_heartbeat() -> str:
     now = timezone.now().isoformat()
     cache.set(BEAT_HEARTBEAT_KEY, now, timeout=None)

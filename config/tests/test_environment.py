@@ -1,5 +1,6 @@
 """The production settings refuse to start on a missing or invalid environment."""
 
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +22,8 @@ VALID = {
 }
 
 
-def _run(args, extra_env):
+def _production_process(argv, extra_env):
+    """Run a command in a fresh process whose only configuration is extra_env."""
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(ROOT)),
@@ -30,7 +32,7 @@ def _run(args, extra_env):
         **extra_env,
     }
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *argv],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -41,7 +43,7 @@ def _run(args, extra_env):
 
 
 def test_empty_environment_stops_with_one_message_naming_every_variable():
-    result = _run(["check"], {})
+    result = _production_process(["manage.py", "check"], {})
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.count("Cannot start") == 1
@@ -50,7 +52,7 @@ def test_empty_environment_stops_with_one_message_naming_every_variable():
 
 
 def test_invalid_values_are_named_without_echoing_them():
-    result = _run(
+    result = _production_process(
         ["check"],
         {
             **VALID,
@@ -69,7 +71,9 @@ def test_invalid_values_are_named_without_echoing_them():
 
 
 def test_valid_production_environment_passes_the_deployment_checklist():
-    result = _run(["check", "--deploy", "--fail-level", "WARNING"], VALID)
+    result = _production_process(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], VALID
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
 
@@ -99,3 +103,18 @@ def test_collect_returns_parsed_values(production_env):
     assert config.allowed_hosts == ["hub.example.com"]
     assert config.database["ENGINE"] == "django.db.backends.postgresql"
     assert config.email["EMAIL_USE_TLS"] is True
+
+
+def test_production_logs_are_one_json_object_per_line():
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('news.fetching').warning('fetch failed for %s', 'source 7')"
+    )
+    result = _production_process(["-c", code], VALID)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    record = json.loads(lines[-1])
+    assert record["message"] == "fetch failed for source 7"
+    assert record["level"] == "WARNING"
+    assert record["logger"] == "news.fetching"
+    assert {"timestamp", "request_id"} <= record.keys()
