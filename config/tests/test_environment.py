@@ -53,7 +53,7 @@ def test_empty_environment_stops_with_one_message_naming_every_variable():
 
 def test_invalid_values_are_named_without_echoing_them():
     result = _production_process(
-        ["check"],
+        ["manage.py", "check"],
         {
             **VALID,
             "SECRET_KEY": "short-secret",
