@@ -305,6 +305,21 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# ------------------------------------------------------------------ fetching
+# The safe fetcher (news/fetching.py) is the only way the project reaches the network.
+FETCH_USER_AGENT = env.str(
+    "FETCH_USER_AGENT",
+    default="AICompetitorInsightHub/1.0 (+https://github.com/ai-competitor-insight-hub; news reader)",
+)
+# Hosts (or host:port) that may resolve to private addresses; empty by default.
+FETCH_ALLOW_PRIVATE_HOSTS: list[str] = env.list("FETCH_ALLOW_PRIVATE_HOSTS", default=[])
+FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=10 * 1024 * 1024)
+FETCH_CONNECT_TIMEOUT = env.float("FETCH_CONNECT_TIMEOUT", default=5.0)
+FETCH_READ_TIMEOUT = env.float("FETCH_READ_TIMEOUT", default=15.0)
+FETCH_TOTAL_TIMEOUT = env.float("FETCH_TOTAL_TIMEOUT", default=30.0)
+FETCH_MAX_REDIRECTS = env.int("FETCH_MAX_REDIRECTS", default=5)
+FETCH_PER_HOST_CONCURRENCY = env.int("FETCH_PER_HOST_CONCURRENCY", default=2)
+
 # ------------------------------------------------------------------ sentry
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.1)
