@@ -326,6 +326,8 @@ SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.1)
 
 # ------------------------------------------------------------------ telegram
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+# Another Bot API server (self-hosted, or a local fake in tests).
+TELEGRAM_API_BASE = env.str("TELEGRAM_API_BASE", default="https://api.telegram.org")
 
 # ------------------------------------------------------------------ logging
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
