@@ -27,6 +27,7 @@ run: install
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py sync_periodic_tasks
+	$(BIN)/python manage.py load_catalogue
 	$(BIN)/python manage.py ensure_demo_superuser
 	@echo "AI Competitor Insight Hub: http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"
 	PORT=$(PORT) $(BIN)/honcho --procfile deploy/Procfile.dev start web worker beat $(if $(TELEGRAM_BOT_TOKEN),bot)

@@ -163,6 +163,8 @@ CELERY_TASK_QUEUES = [
 
 CELERY_TASK_ROUTES = {
     "accounts.email_send": {"queue": "notifications"},
+    "news.source_fetch": {"queue": "scrape"},
+    "news.item_extract_full_text": {"queue": "extract"},
 }
 
 # Declared here, synced to django_celery_beat by `manage.py sync_periodic_tasks`
@@ -171,6 +173,11 @@ CELERY_TASK_ROUTES = {
 PERIODIC_TASKS: dict[str, dict[str, object]] = {
     "platform: beat heartbeat": {
         "task": "config.tasks.beat_heartbeat",
+        "every_seconds": 60,
+        "queue": "default",
+    },
+    "news: dispatch due sources": {
+        "task": "news.dispatch_due_sources",
         "every_seconds": 60,
         "queue": "default",
     },

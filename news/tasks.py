@@ -1,0 +1,43 @@
+"""Celery tasks for ingestion. Each takes ids and calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from news import services
+from news.fetching import TransientFetchError
+
+
+@shared_task(name="news.dispatch_due_sources", ignore_result=True)
+def dispatch_due_sources() -> int:
+    source_ids = services.sources_claim_due()
+    for source_id in source_ids:
+        source_fetch.delay(source_id)
+    return len(source_ids)
+
+
+# Idempotent: storage is an upsert on the canonical URL, so a redelivery after a
+# worker crash stores nothing twice.
+@shared_task(
+    name="news.source_fetch",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def source_fetch(source_id: int) -> int:
+    return services.source_refresh(source_id=source_id).new_items
+
+
+@shared_task(
+    name="news.item_extract_full_text",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(TransientFetchError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def item_extract_full_text(item_id: int) -> bool:
+    return services.item_fetch_full_text(item_id=item_id)
