@@ -74,7 +74,7 @@ class SourceAdmin(admin.ModelAdmin[Source]):
 
         count = 0
         for source in queryset.exclude(status=Source.Status.PAUSED):
-            source_fetch.delay_on_commit(source.pk)
+            source_fetch.delay_on_commit(source.pk)  # type: ignore[attr-defined]
             count += 1
         self.message_user(
             request,

@@ -42,8 +42,10 @@ class UpsertReport:
 def _unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
     base = slugify(name)[:100] or "company"
     slug, suffix = base, 2
-    while Company.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+    taken = Company.objects.filter(slug=slug)
+    while (taken.exclude(pk=exclude_pk) if exclude_pk else taken).exists():
         slug, suffix = f"{base}-{suffix}", suffix + 1
+        taken = Company.objects.filter(slug=slug)
     return slug
 
 

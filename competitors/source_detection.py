@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from competitors.models import Source
 from news.detection import response_kind
-from news.fetching import SafeFetcher, fetcher_from_settings
+from news.fetching import FetchError, SafeFetcher, fetcher_from_settings
 from news.parsing import FeedParseError, discover_feed_links, parse_feed
 
 _GITHUB_REPO = re.compile(r"^/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)(?:/.*)?$")
@@ -76,9 +76,8 @@ def source_detect(
             feed = parse_feed(
                 feed_page.content, base_url=feed_page.url, content_type=feed_page.content_type
             )
-        except (FeedParseError, ValueError, OSError) as error:
+        except (FeedParseError, FetchError):
             # An advertised feed that does not work is no reason to fail: try the next.
-            del error
             continue
         return DetectedSource(feed_page.url, Source.Kind.FEED, source_type, feed.title)
     return DetectedSource(page.url, Source.Kind.HTML, source_type)

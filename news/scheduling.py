@@ -73,4 +73,5 @@ def backoff_delay(failures: int, *, retry_after: float | None = None) -> timedel
     delay = min(MAX_INTERVAL, FIRST_BACKOFF * (2**exponent))
     if retry_after:
         delay = max(delay, timedelta(seconds=retry_after))
-    return min(delay, MAX_INTERVAL)
+    capped: timedelta = min(delay, MAX_INTERVAL)
+    return capped

@@ -44,18 +44,23 @@ class Command(BaseCommand):
                 )
             show_bar = not options["json"] and sys.stderr.isatty()
             with tqdm(total=len(ids), disable=not show_bar, unit="source") as bar:
+
+                def advance(_outcome: services.RefreshOutcome) -> None:
+                    bar.update()
+
                 outcomes = services.sources_refresh_many(
-                    source_ids=ids, workers=options["workers"], on_done=lambda _o: bar.update()
+                    source_ids=ids, workers=options["workers"], on_done=advance
                 )
-        summary = {
+        errors = [
+            {"source": o.source_id, "url": o.url, "error": o.error} for o in outcomes if o.error
+        ]
+        summary: dict[str, object] = {
             "sources": len(outcomes),
             "fetched": sum(o.fetched and not o.not_modified and not o.error for o in outcomes),
             "not_modified": sum(o.not_modified for o in outcomes),
             "new_items": sum(o.new_items for o in outcomes),
             "duplicates": sum(o.duplicates for o in outcomes),
-            "errors": [
-                {"source": o.source_id, "url": o.url, "error": o.error} for o in outcomes if o.error
-            ],
+            "errors": errors,
         }
         if options["json"]:
             self.stdout.write(json.dumps(summary))
@@ -63,7 +68,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{summary['sources']} source(s): {summary['fetched']} fetched, "
             f"{summary['not_modified']} not modified, {summary['new_items']} new item(s), "
-            f"{summary['duplicates']} already stored, {len(summary['errors'])} error(s)"
+            f"{summary['duplicates']} already stored, {len(errors)} error(s)"
         )
-        for error in summary["errors"]:
-            self.stdout.write(f"  ! {error['url']}: {error['error']}")
+        for problem in errors:
+            self.stdout.write(f"  ! {problem['url']}: {problem['error']}")

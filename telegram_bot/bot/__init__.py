@@ -1,0 +1,1 @@
+"""The aiogram side of the bot: building the Bot and Dispatcher, and the handlers."""
