@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -126,6 +128,16 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.url
+
+    def clean(self) -> None:
+        super().clean()
+        if self.css_selector:
+            from news.pages import compile_css_selector
+
+            try:
+                compile_css_selector(self.css_selector)
+            except ValueError as error:
+                raise ValidationError({"css_selector": str(error)}) from error
 
     @property
     def is_due(self) -> bool:

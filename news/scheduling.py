@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import pairwise
 from statistics import median
 
 MIN_INTERVAL = timedelta(minutes=5)
@@ -34,11 +35,7 @@ def jittered(interval: timedelta, *, rng: random.Random | None = None) -> timede
 def posting_interval(published: Sequence[datetime]) -> timedelta | None:
     """The fetch interval suggested by how often the source posts, or None when unknown."""
     ordered = sorted(published, reverse=True)[:20]
-    gaps = [
-        (newer - older).total_seconds()
-        for newer, older in zip(ordered, ordered[1:], strict=False)
-        if newer > older
-    ]
+    gaps = [(newer - older).total_seconds() for newer, older in pairwise(ordered) if newer > older]
     if len(gaps) < 2:
         return None
     return timedelta(seconds=median(gaps) / CHECKS_PER_POSTING_GAP)

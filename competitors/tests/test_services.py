@@ -45,7 +45,8 @@ def test_catalogue_holds_the_twenty_companies_with_official_sources():
     for url in Source.objects.filter(kind=Source.Kind.GITHUB_RELEASES).values_list(
         "url", flat=True
     ):
-        assert url.startswith("https://github.com/") and url.endswith("/releases.atom")
+        assert url.startswith("https://github.com/")
+        assert url.endswith("/releases.atom")
 
 
 def test_catalogue_load_is_idempotent_and_keeps_operator_edits():

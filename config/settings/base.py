@@ -313,10 +313,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # ------------------------------------------------------------------ fetching
-# The safe fetcher (news/fetching.py) is the only way the project reaches the network.
+# The safe fetcher (news/fetching/) is the only way the project reaches the network.
 FETCH_USER_AGENT = env.str(
-    "FETCH_USER_AGENT",
-    default="AICompetitorInsightHub/1.0 (+https://github.com/ai-competitor-insight-hub; news reader)",
+    "FETCH_USER_AGENT", default=f"AICompetitorInsightHub/1.0 (+{SITE_URL}; news reader)"
 )
 # Hosts (or host:port) that may resolve to private addresses; empty by default.
 FETCH_ALLOW_PRIVATE_HOSTS: list[str] = env.list("FETCH_ALLOW_PRIVATE_HOSTS", default=[])
@@ -366,6 +365,8 @@ def build_logging(*, fmt: str, level: str) -> dict[str, object]:
         "loggers": {
             "django.db.backends": {"level": "WARNING"},
             "celery": {"level": level},
+            # trafilatura reports every discarded page fragment at WARNING.
+            "trafilatura": {"level": "ERROR"},
         },
     }
 

@@ -7,7 +7,10 @@ from competitors.matrix_import import MatrixFormatError, matrix_import
 
 
 class Command(BaseCommand):
-    help = "Import a competitor matrix CSV (No., Name, Website, Year founded, Type, Pricing, Notes, LinkedIn, Twitter/X, Instagram)."
+    help = (
+        "Import a competitor matrix CSV (No., Name, Website, Year founded, Type, Pricing, "
+        "Notes, LinkedIn, Twitter/X, Instagram)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)

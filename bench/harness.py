@@ -1,0 +1,36 @@
+"""Shared set-up for benchmarks: Django on a throwaway PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    import django
+
+    django.setup()
+
+
+@contextmanager
+def benchmark_database() -> Iterator[None]:
+    """A fresh database for the run, dropped afterwards (same servers as the tests)."""
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    connections["default"].settings_dict["TEST"]["NAME"] = "bench_aihub"
+    old = setup_databases(verbosity=0, interactive=False, keepdb=False)
+    try:
+        yield
+    finally:
+        teardown_databases(old, verbosity=0)
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = function()
+    return time.perf_counter() - started, value
