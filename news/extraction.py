@@ -22,15 +22,14 @@ from trafilatura.htmlprocessing import build_html_output
 from trafilatura.settings import Document
 
 from news.normalization import (
-    canonical_url,
     clean_text,
     decode_markup,
     html_to_text,
-    is_same_site,
-    sanitize_html,
     to_utc_datetime,
 )
 from news.pages import HtmlElement, parse_html_document
+from news.sanitizing import sanitize_html
+from news.urls import canonical_url, is_same_site
 
 logger = logging.getLogger(__name__)
 

@@ -28,12 +28,12 @@ import feedparser
 import feedparser.api
 
 from news.normalization import (
-    canonical_url,
     clean_text,
     html_to_text,
-    sanitize_html,
     to_utc_datetime,
 )
+from news.sanitizing import sanitize_html
+from news.urls import canonical_url
 
 DEFAULT_MAX_ENTRIES = 500
 MAX_FEED_BYTES = 10 * 1024 * 1024

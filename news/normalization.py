@@ -1,4 +1,4 @@
-"""Canonical URLs, HTML sanitising, text cleaning and date normalisation.
+"""Text cleaning, document decoding and date normalisation.
 
 Everything here is pure: strings in, strings (or datetimes) out, with no network and no ORM.
 Feed parsing, listing pages and article extraction all funnel their output through these
@@ -13,250 +13,9 @@ import time
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
-import idna
 import lxml.html  # type: ignore[import-untyped]
-import nh3
 from lxml import etree
-
-# ---------------------------------------------------------------- URLs
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-# Exact names (compared lower-cased) and prefixes of query parameters that only identify a
-# campaign, a click or a referrer. They never select content, so two URLs differing only in
-# them point at the same article.
-_TRACKING_PARAMS = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "ttclid",
-        "igshid",
-        "ref",
-        "ref_src",
-        "_hsenc",
-        "_hsmi",
-        "_gl",
-        "mkt_tok",
-    }
-)
-_TRACKING_PREFIXES = ("utm_", "mc_")
-
-# RFC 3986 reserved and unreserved characters plus "%", so existing escapes survive and only
-# spaces, controls and non-ASCII characters get percent-encoded.
-_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
-_QUERY_SAFE = "/:@!$'()*+,;=-._~%?"
-_URL_INVISIBLES = re.compile(r"[\t\n\r]")
-_ASCII_HOST = re.compile(r"^[a-z0-9._-]+$")
-
-
-def canonical_url(url: str, *, base_url: str | None = None) -> str:
-    """Return the canonical absolute form of ``url``, resolved against ``base_url``.
-
-    Lower-cases scheme and host, encodes internationalised hosts with IDNA, drops default
-    ports, credentials, fragments and tracking parameters, keeps the remaining query
-    parameters in their original order, and turns an empty path into ``/``.
-    Raises ``ValueError`` unless the result is an http(s) URL with a host.
-    """
-    # Browsers ignore tabs and newlines inside URLs (WHATWG URL standard); so must we, or
-    # "java\nscript:" style tricks would survive as an unknown scheme.
-    candidate = _URL_INVISIBLES.sub("", url).strip()
-    if base_url is not None:
-        candidate = urljoin(_URL_INVISIBLES.sub("", base_url).strip(), candidate)
-    parts = urlsplit(candidate)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        raise ValueError(f"Not an http(s) URL: {url!r}")
-    host = _canonical_host(parts.hostname or "")
-    port = parts.port  # raises ValueError for a non-numeric or out-of-range port
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        netloc = f"{netloc}:{port}"
-    path = quote(_remove_dot_segments(parts.path), safe=_PATH_SAFE) or "/"
-    return urlunsplit((scheme, netloc, path, _strip_tracking(parts.query), ""))
-
-
-def is_same_site(url: str, other_url: str) -> bool:
-    """True when both URLs have the same host, ignoring a leading ``www.``.
-
-    Subdomains count as other sites: docs., status. and careers. pages are not news.
-    """
-    return _site_host(url) == _site_host(other_url) != ""
-
-
-def _site_host(url: str) -> str:
-    host = (urlsplit(url).hostname or "").rstrip(".")
-    return host.removeprefix("www.")
-
-
-def _canonical_host(host: str) -> str:
-    host = host.rstrip(".").lower()
-    if not host:
-        raise ValueError("URL has no host")
-    if ":" in host:  # IPv6 literal, already validated by urlsplit's brackets
-        return host
-    if not host.isascii():
-        try:
-            host = idna.encode(host, uts46=True).decode("ascii")
-        except (idna.IDNAError, UnicodeError) as error:
-            raise ValueError(f"Invalid internationalised host {host!r}: {error}") from error
-    if not _ASCII_HOST.match(host):
-        raise ValueError(f"Invalid host {host!r}")
-    return host
-
-
-def _remove_dot_segments(path: str) -> str:
-    if "." not in path:
-        return path
-    output: list[str] = []
-    segments = path.split("/")
-    for index, segment in enumerate(segments):
-        is_last = index == len(segments) - 1
-        if segment == ".":
-            if is_last:
-                output.append("")
-        elif segment == "..":
-            if len(output) > 1:
-                output.pop()
-            if is_last:
-                output.append("")
-        else:
-            output.append(segment)
-    return "/".join(output)
-
-
-def _strip_tracking(query: str) -> str:
-    kept = []
-    for pair in query.split("&"):
-        if not pair:
-            continue
-        name = unquote_plus(pair.partition("=")[0]).strip().lower()
-        if name in _TRACKING_PARAMS or name.startswith(_TRACKING_PREFIXES):
-            continue
-        kept.append(quote(pair, safe=_QUERY_SAFE + "="))
-    return "&".join(kept)
-
-
-# ---------------------------------------------------------------- HTML sanitising
-
-# ``div`` is not formatting, but feeds (Blogger, many newsletters) use bare divs as
-# paragraphs; unwrapping them would glue neighbouring paragraphs into one word soup.
-_ALLOWED_TAGS = frozenset(
-    {
-        "p",
-        "br",
-        "div",
-        "a",
-        "strong",
-        "em",
-        "b",
-        "i",
-        "ul",
-        "ol",
-        "li",
-        "blockquote",
-        "code",
-        "pre",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "img",
-        "figure",
-        "figcaption",
-        "table",
-        "caption",
-        "thead",
-        "tbody",
-        "tfoot",
-        "tr",
-        "th",
-        "td",
-    }
-)
-# Removed together with everything inside them: their content is code, widgets or fallback
-# markup, never article text.
-_DROPPED_WITH_CONTENT = frozenset(
-    {
-        "script",
-        "style",
-        "template",
-        "noscript",
-        "iframe",
-        "frame",
-        "frameset",
-        "object",
-        "embed",
-        "applet",
-        "form",
-        "button",
-        "select",
-        "textarea",
-        "svg",
-        "math",
-        "canvas",
-        "audio",
-        "video",
-    }
-)
-_ALLOWED_ATTRIBUTES = {
-    "a": frozenset({"href", "title"}),
-    "img": frozenset({"src", "alt", "title", "width", "height"}),
-    "td": frozenset({"colspan", "rowspan"}),
-    "th": frozenset({"colspan", "rowspan"}),
-    "ol": frozenset({"start"}),
-}
-_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
-_LINK_REL = "noopener noreferrer nofollow"
-_H1_TAG = re.compile(r"<(/?)h1\b", re.IGNORECASE)
-_HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-
-
-def sanitize_html(html_fragment: str, *, base_url: str | None = None) -> str:
-    """Reduce untrusted HTML to a strict allowlist that is safe to render as is.
-
-    Relative ``href``/``src`` values are resolved against ``base_url``; without one they
-    are dropped, because stored HTML rendered on our pages would otherwise point at our
-    own site. Links keep only http, https and mailto targets and get
-    ``rel="noopener noreferrer nofollow"``; images keep only http(s) sources.
-    """
-    if not html_fragment.strip():
-        return ""
-    # The page title is rendered separately, so an article's own h1 becomes a section
-    # heading instead of losing its structure to the allowlist.
-    fragment = _H1_TAG.sub(r"<\1h2", _strip_unencodable(html_fragment))
-    cleaned = nh3.clean(
-        fragment,
-        tags=set(_ALLOWED_TAGS),
-        clean_content_tags=set(_DROPPED_WITH_CONTENT),
-        attributes={tag: set(names) for tag, names in _ALLOWED_ATTRIBUTES.items()},
-        attribute_filter=_image_sources_http_only,
-        url_schemes=set(_LINK_SCHEMES),
-        link_rel=_LINK_REL,
-        url_relative=("rewrite_with_base", base_url) if base_url else "deny",
-        strip_comments=True,
-    )
-    return cleaned.strip()
-
-
-def _image_sources_http_only(tag: str, attribute: str, value: str) -> str | None:
-    # nh3 applies one scheme list to every URL attribute; mailto: is fine for a link but
-    # meaningless as an image source. Relative sources pass here and are rewritten (or
-    # denied) by nh3 afterwards.
-    if tag == "img" and attribute == "src":
-        match = _HAS_SCHEME.match(value.strip())
-        if match and match.group(0).lower() not in {"http:", "https:"}:
-            return None
-    return value
-
 
 # ---------------------------------------------------------------- plain text
 
@@ -358,7 +117,7 @@ def _layout_text(text: str, preformatted: bool) -> str:
 
 
 def _parse_fragment(markup: str) -> etree._Element | None:
-    markup = _strip_unencodable(markup)
+    markup = strip_unencodable(markup)
     if not markup.strip():
         return None
     try:
@@ -367,7 +126,7 @@ def _parse_fragment(markup: str) -> etree._Element | None:
         return None
 
 
-def _strip_unencodable(text: str) -> str:
+def strip_unencodable(text: str) -> str:
     # lxml refuses strings with NUL bytes, most control characters or lone surrogates.
     return _CONTROL_CHARS.sub("", text)
 
@@ -390,7 +149,7 @@ def clean_text(text: str, *, max_length: int | None = None) -> str:
     one ends late enough in the allowance, else at the last word boundary with "…"
     appended. Text without spaces (CJK) is cut mid-run, also with "…".
     """
-    cleaned = _strip_unencodable(text)
+    cleaned = strip_unencodable(text)
     # Feeds escape titles zero, one or two times; each round peels one layer of markup or
     # escaping, and the cap keeps legitimately literal text such as "&amp;lt;" from being
     # peeled forever.
@@ -399,7 +158,7 @@ def clean_text(text: str, *, max_length: int | None = None) -> str:
         if peeled == cleaned:
             break
         cleaned = peeled
-    cleaned = _strip_unencodable(cleaned)
+    cleaned = strip_unencodable(cleaned)
     cleaned = _INVISIBLE_CHARS.sub("", unicodedata.normalize("NFC", cleaned))
     cleaned = _ANY_SPACE.sub(" ", cleaned).strip()
     if max_length is not None and len(cleaned) > max_length:
@@ -482,7 +241,7 @@ def decode_markup(content: str | bytes) -> str:
     text = content if isinstance(content, str) else _decode_bytes(content)
     # lxml rejects str input that still carries an XML encoding declaration (XHTML pages)
     # or a single stray NUL byte.
-    return _strip_unencodable(_XML_DECLARATION.sub("", text, count=1))
+    return strip_unencodable(_XML_DECLARATION.sub("", text, count=1))
 
 
 def _decode_bytes(content: bytes) -> str:

@@ -4,15 +4,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from news.normalization import (
-    canonical_url,
     clean_text,
     decode_markup,
     html_to_text,
-    is_same_site,
-    sanitize_html,
     to_utc_datetime,
     truncate_text,
 )
+from news.sanitizing import sanitize_html
+from news.urls import canonical_url, is_same_site
 
 # ---------------------------------------------------------------- canonical_url
 

@@ -7,8 +7,8 @@ from competitors.selectors import company_find
 from competitors.services import source_upsert
 from competitors.source_detection import SourceDetectionError, source_detect
 from news.fetching import FetchError
-from news.normalization import canonical_url
 from news.parsing import FeedParseError
+from news.urls import canonical_url
 
 KINDS = ("auto", "feed", "html", "github_releases")
 
