@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from news.normalization import html_to_text
 from news.parsing import ExtractedArticle, ParsedFeed
 from news.storage import ItemDraft
 
@@ -19,7 +18,7 @@ def drafts_from_feed(feed: ParsedFeed) -> list[ItemDraft]:
             author=entry.author or "",
             summary=entry.summary,
             content_html=entry.content_html,
-            content_text=html_to_text(entry.content_html) if entry.content_html else "",
+            content_text=entry.content_text,
             needs_full_text=not entry.has_full_content,
         )
         for entry in feed.entries

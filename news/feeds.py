@@ -74,6 +74,7 @@ class ParsedEntry:
     summary: str
     content_html: str
     has_full_content: bool
+    content_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ def _build_entry(item: _LinkedEntry) -> ParsedEntry:
         summary=summary,
         content_html=content_html,
         has_full_content=len(content_text) >= FULL_CONTENT_MIN_CHARS,
+        content_text=content_text,
     )
 
 

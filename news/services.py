@@ -282,7 +282,14 @@ def sources_refresh_many(
             connections.close_all()
 
     outcomes: list[RefreshOutcome] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    if workers <= 1 or len(source_ids) <= 1:
+        # In the caller's thread (and its transaction): no pool needed for one at a time.
+        for source_id in source_ids:
+            outcomes.append(source_refresh(source_id=source_id, fetcher=fetcher))
+            if on_done is not None:
+                on_done(outcomes[-1])
+        return outcomes
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         for outcome in pool.map(refresh, source_ids):
             outcomes.append(outcome)
             if on_done is not None:

@@ -196,6 +196,8 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Without it, Nagle's algorithm and delayed ACKs add ~40 ms to each response.
+    disable_nagle_algorithm = True
     timeout = 10  # a client that connects and says nothing does not hold a thread forever
     server: _Server
 

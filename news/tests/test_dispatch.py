@@ -38,7 +38,7 @@ def test_claim_respects_the_limit_oldest_first():
 def test_concurrent_dispatchers_never_claim_a_source_twice():
     now = timezone.now()
     ids = {SourceFactory(next_fetch_at=None).pk for _ in range(60)}
-    claims: list[list[int]] = []
+    claims = []
     barrier = threading.Barrier(6)
 
     def dispatcher():

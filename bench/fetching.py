@@ -1,0 +1,157 @@
+"""Refreshing 1,000 feeds from local servers that add 100 ms of latency.
+
+Concurrent refresh (a thread pool, per-host limit of 2 kept in Redis, as in
+production) against one-after-another fetching; then a second pass where the
+servers answer 304 Not Modified.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from bench.harness import timed
+
+FEEDS = 1_000
+HOSTS = 50
+LATENCY = 0.1
+ENTRIES_PER_FEED = 20
+WORKERS = 64
+# Full posts (as most blogs publish), so no article pages are queued for fetching.
+_BODY = " ".join(f"Sentence {n} says what shipped and why it matters." for n in range(14))
+
+
+def _feed_body(host: str, port: int, number: int) -> bytes:
+    from datetime import UTC, datetime, timedelta
+
+    base = f"http://{host}:{port}/feed/{number}"
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    items = "".join(
+        f"<item><title>Feed {number} post {n}</title><link>{base}/posts/{n}</link>"
+        f"<pubDate>{format_datetime(start - timedelta(hours=n))}</pubDate>"
+        f"<description><![CDATA[<p>Post {n} of feed {number}.</p><p>{_BODY}</p>]]></description>"
+        "</item>"
+        for n in range(ENTRIES_PER_FEED)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {number}</title>'
+        f"<link>{base}</link>{items}</channel></rss>"
+    ).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body leave in one segment; otherwise Nagle's algorithm and the
+    # client's delayed ACK add ~40 ms to every response and swamp the figures.
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024
+
+    def do_GET(self) -> None:
+        time.sleep(LATENCY)  # every answer, 304s included, pays the latency
+        etag = f'"{self.path}"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        host, port = self.server.server_address[:2]
+        number = int(self.path.rsplit("/", 1)[1].split(".")[0])
+        body = _feed_body(str(host), int(port), number)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("ETag", etag)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _start_servers() -> list[ThreadingHTTPServer]:
+    servers = []
+    for index in range(HOSTS):
+        server = ThreadingHTTPServer((f"127.0.0.{index + 2}", 0), _Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    return servers
+
+
+def run() -> dict[str, float]:
+    import redis
+    from django.conf import settings
+
+    from competitors.models import Company, Source
+    from news.fetching import SafeFetcher
+    from news.host_limits import RedisHostLimiter
+    from news.models import NewsItem
+    from news.services import sources_refresh_many
+
+    servers = _start_servers()
+    try:
+        addresses = [server.server_address[:2] for server in servers]
+        company = Company.objects.create(name="Feed Farm", slug="feed-farm")
+        Source.objects.bulk_create(
+            Source(
+                company=company,
+                url=f"http://{addresses[n % HOSTS][0]}:{addresses[n % HOSTS][1]}/feed/{n}.xml",
+            )
+            for n in range(FEEDS)
+        )
+        ids = list(Source.objects.order_by("id").values_list("id", flat=True))
+        client = redis.Redis.from_url(settings.TEST_REDIS_URL)
+        fetcher = SafeFetcher(
+            user_agent="AICompetitorInsightHub-bench/1.0",
+            allow_private_hosts=[f"{host}:{port}" for host, port in addresses],
+            max_bytes=10 * 1024 * 1024,
+            connect_timeout=5,
+            read_timeout=15,
+            total_timeout=60,
+            max_redirects=5,
+            host_limiter=RedisHostLimiter(client, limit=2, lease_seconds=60, key_prefix="bench"),
+        )
+
+        def reset() -> None:
+            NewsItem.objects.all().delete()
+            Source.objects.update(etag="", last_modified="", consecutive_failures=0, last_error="")
+
+        sequential, outcomes = timed(
+            lambda: sources_refresh_many(source_ids=ids, workers=1, fetcher=fetcher)
+        )
+        assert not [o.error for o in outcomes if o.error][:1]
+        assert NewsItem.objects.count() == FEEDS * ENTRIES_PER_FEED
+        reset()
+
+        concurrent, outcomes = timed(
+            lambda: sources_refresh_many(source_ids=ids, workers=WORKERS, fetcher=fetcher)
+        )
+        assert not [o.error for o in outcomes if o.error][:1]
+        stored = NewsItem.objects.count()
+        assert stored == FEEDS * ENTRIES_PER_FEED
+        newest_fetch = NewsItem.objects.latest("fetched_at").fetched_at
+
+        second_pass, outcomes = timed(
+            lambda: sources_refresh_many(source_ids=ids, workers=WORKERS, fetcher=fetcher)
+        )
+        assert all(o.not_modified for o in outcomes)
+        assert NewsItem.objects.count() == stored
+        assert not NewsItem.objects.filter(fetched_at__gt=newest_fetch).exists()
+        fetcher.close()
+        client.close()
+        return {
+            "feeds": FEEDS,
+            "sequential_s": sequential,
+            "concurrent_s": concurrent,
+            "speedup": sequential / concurrent,
+            "not_modified_pass_s": second_pass,
+            "not_modified_share_of_first_pass": second_pass / concurrent,
+        }
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
