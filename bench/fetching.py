@@ -103,7 +103,7 @@ def run() -> dict[str, float]:
             )
             for n in range(FEEDS)
         )
-        ids = list(Source.objects.order_by("id").values_list("id", flat=True))
+        ids = list(Source.objects.filter(company=company).order_by("id").values_list("id", flat=True))
         client = redis.Redis.from_url(settings.TEST_REDIS_URL)
         fetcher = SafeFetcher(
             user_agent="AICompetitorInsightHub-bench/1.0",

@@ -88,6 +88,7 @@ def run() -> dict[str, float]:
     assert created == 0
     assert NewsItem.objects.count() == ENTRIES
     NewsItem.objects.all().delete()
+    company.delete()
     return {
         "naive_new_s": naive_new,
         "naive_present_s": naive_present,

@@ -84,3 +84,43 @@ def test_concurrent_workers_store_each_item_once():
     assert NewsItem.objects.count() == 400
     assert sum(result.new for result in results) == 400
     assert sum(result.duplicates for result in results) == 3 * 400
+
+
+@pytest.mark.django_db
+def test_every_field_is_written_as_given():
+    source = SourceFactory()
+    published = timezone.now() - timedelta(days=2)
+    draft = ItemDraft(
+        url="https://lab.example.com/post/full",
+        title="T" * 600,
+        published_at=published,
+        guid="guid-1",
+        author="Ada",
+        summary="Summary",
+        content_html="<p>Body</p>",
+        content_text="Body",
+        needs_full_text=True,
+    )
+    fetched_at = timezone.now()
+    result = news_items_store(
+        drafts=[draft],
+        source=source,
+        company=source.company,
+        source_type="press_release",
+        fetched_at=fetched_at,
+    )
+    item = NewsItem.objects.get(pk=result.new_ids[0])
+    assert item.title == "T" * 500
+    assert (item.url, item.guid, item.author) == (draft.url, "guid-1", "Ada")
+    assert (item.source, item.company) == (source, source.company)
+    assert item.source_type == "press_release"
+    assert (item.published_at, item.published_at_estimated) == (published, False)
+    assert (item.summary, item.content_html, item.content_text) == (
+        "Summary",
+        "<p>Body</p>",
+        "Body",
+    )
+    assert item.needs_full_text is True
+    assert item.fetched_at == fetched_at
+    assert (item.category, item.priority_score, item.keywords, item.language) == ("", 0.0, [], "")
+    assert item.story is None
