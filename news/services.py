@@ -8,8 +8,9 @@ raises into the caller, so one bad source cannot stop a worker or a batch.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -264,6 +265,19 @@ def item_fetch_full_text(*, item_id: int, fetcher: SafeFetcher | None = None) ->
 # ---------------------------------------------------------------- many sources, one URL
 
 
+def _refresh_guarded(source_id: int, fetcher: SafeFetcher) -> RefreshOutcome:
+    # A worker thread must always report back, or the caller would wait forever.
+    try:
+        return source_refresh(source_id=source_id, fetcher=fetcher)
+    except Source.DoesNotExist:
+        return RefreshOutcome(source_id=source_id, url="", error="The source no longer exists.")
+    except Exception as error:
+        logger.exception("refreshing source %s failed", source_id)
+        return RefreshOutcome(
+            source_id=source_id, url="", error=f"Unexpected error ({type(error).__name__})."
+        )
+
+
 def sources_refresh_many(
     *,
     source_ids: list[int],
@@ -271,30 +285,54 @@ def sources_refresh_many(
     fetcher: SafeFetcher | None = None,
     on_done: Callable[[RefreshOutcome], None] | None = None,
 ) -> list[RefreshOutcome]:
-    """Refresh sources concurrently on a thread pool (the per-host limit still applies)."""
+    """Refresh sources concurrently on worker threads (the per-host limit still applies).
+
+    Outcomes come back in the order of source_ids; on_done runs in the caller's
+    thread as each source finishes.
+    """
     fetcher = fetcher or fetcher_from_settings()
-
-    def refresh(source_id: int) -> RefreshOutcome:
-        try:
-            return source_refresh(source_id=source_id, fetcher=fetcher)
-        finally:
-            # Each pool thread opened its own connection; leave none behind.
-            connections.close_all()
-
-    outcomes: list[RefreshOutcome] = []
     if workers <= 1 or len(source_ids) <= 1:
-        # In the caller's thread (and its transaction): no pool needed for one at a time.
+        # In the caller's thread (and its transaction): no threads for one at a time.
+        outcomes: list[RefreshOutcome] = []
         for source_id in source_ids:
             outcomes.append(source_refresh(source_id=source_id, fetcher=fetcher))
             if on_done is not None:
                 on_done(outcomes[-1])
         return outcomes
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for outcome in pool.map(refresh, source_ids):
-            outcomes.append(outcome)
-            if on_done is not None:
-                on_done(outcome)
-    return outcomes
+
+    work: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
+    for position, source_id in enumerate(source_ids):
+        work.put((position, source_id))
+    done: queue.SimpleQueue[tuple[int, RefreshOutcome]] = queue.SimpleQueue()
+
+    def worker() -> None:
+        # Each thread keeps one database connection for all its sources and
+        # closes it when the work runs out.
+        try:
+            while True:
+                try:
+                    position, source_id = work.get_nowait()
+                except queue.Empty:
+                    return
+                done.put((position, _refresh_guarded(source_id, fetcher)))
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=worker, name=f"refresh-{n}", daemon=True)
+        for n in range(min(workers, len(source_ids)))
+    ]
+    for thread in threads:
+        thread.start()
+    results: dict[int, RefreshOutcome] = {}
+    while len(results) < len(source_ids):
+        position, outcome = done.get()
+        results[position] = outcome
+        if on_done is not None:
+            on_done(outcome)
+    for thread in threads:
+        thread.join()
+    return [results[position] for position in range(len(source_ids))]
 
 
 def url_ingest(*, url: str, fetcher: SafeFetcher | None = None) -> RefreshOutcome:
