@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from competitors import services
+from competitors.admin_discovery import DiscoveryAdminMixin
 from competitors.models import Company, Source
 from competitors.selectors import sources_with_health
 
@@ -20,7 +21,7 @@ class SourceInline(admin.TabularInline[Source, Company]):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin[Company]):
+class CompanyAdmin(DiscoveryAdminMixin, admin.ModelAdmin[Company]):
     list_display = ("name", "segment", "website", "active", "updated_at")
     list_filter = ("segment", "active")
     search_fields = ("name", "slug", "website", "aliases")
