@@ -73,3 +73,27 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _seed_data(request: pytest.FixtureRequest) -> None:
+    """Data that migrations seed (classification rules, weights) must be there.
+
+    Transactional tests flush every table when they finish, seeds included, so
+    a later test on the same worker would otherwise see an empty rule set.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    transactional = marker.kwargs.get("transaction", False)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    import importlib
+
+    from django.apps import apps
+
+    from news import classification
+    from news.models import ClassificationRule
+
+    if not ClassificationRule.objects.exists():
+        importlib.import_module("news.migrations.0003_seed_classification_rules").seed(apps, None)
+        classification.rules_changed()

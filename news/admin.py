@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from news.models import NewsItem, Story
+from news.models import ClassificationRule, NewsItem, PriorityWeights, Story
 
 
 @admin.register(NewsItem)
@@ -31,3 +33,71 @@ class StoryAdmin(admin.ModelAdmin[Story]):
     list_display = ("title", "item_count", "first_seen_at", "last_seen_at")
     search_fields = ("title",)
     date_hierarchy = "first_seen_at"
+
+
+@admin.register(ClassificationRule)
+class ClassificationRuleAdmin(admin.ModelAdmin[ClassificationRule]):
+    list_display = (
+        "pattern",
+        "category",
+        "kind",
+        "field",
+        "source_type",
+        "weight",
+        "active",
+        "updated_at",
+    )
+    # list_editable saves each changed row through the model, so post_save
+    # invalidates the compiled rules just as the change form does.
+    list_editable = ("weight", "active")
+    list_filter = ("category", "kind", "field", "source_type", "active")
+    search_fields = ("pattern", "note")
+    list_per_page = 200
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("category", "pattern", "kind", "field", "weight", "active")}),
+        (_("Scope"), {"fields": ("source_type",)}),
+        (_("Notes"), {"fields": ("note", "created_at", "updated_at")}),
+    )
+
+
+@admin.register(PriorityWeights)
+class PriorityWeightsAdmin(admin.ModelAdmin[PriorityWeights]):
+    """The single row: added only while missing, never deleted (load() would fall back
+    to the defaults silently)."""
+
+    list_display = ("__str__", "classification_threshold", "recency_half_life_hours", "updated_at")
+    readonly_fields = ("updated_at",)
+    fieldsets = (
+        (
+            _("Priority components"),
+            {
+                "fields": (
+                    "category_component",
+                    "source_component",
+                    "coverage_component",
+                    "recency_component",
+                )
+            },
+        ),
+        (
+            _("Component inputs"),
+            {
+                "fields": (
+                    "category_weights",
+                    "source_type_weights",
+                    "recency_half_life_hours",
+                    "coverage_saturation",
+                )
+            },
+        ),
+        (_("Classification"), {"fields": ("classification_threshold", "updated_at")}),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not PriorityWeights.objects.exists()
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: PriorityWeights | None = None
+    ) -> bool:
+        return False

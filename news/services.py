@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from competitors.models import Source
 from news import scheduling
+from news.analysis import news_items_analyse
 from news.detection import response_kind
 from news.drafts import drafts_from_articles, drafts_from_feed
 from news.fetching import (
@@ -221,6 +222,37 @@ def _note_stored(outcome: RefreshOutcome, stored: StoreResult) -> None:
     outcome.new_items = stored.new
     outcome.duplicates = stored.duplicates
     outcome.new_ids = stored.new_ids
+    analyse_safely(stored.new_ids)
+
+
+def analyse_safely(item_ids: list[int]) -> None:
+    """Analyse freshly stored items; a failure here never loses them.
+
+    Items left unanalysed (analysed_at is null) are picked up by the periodic
+    `news.analyse_pending` task.
+    """
+    if not item_ids:
+        return
+    try:
+        news_items_analyse(item_ids=item_ids)
+    except Exception:  # stored items must survive an analysis bug; Sentry gets it
+        logger.exception("analysis of %s new items failed; they stay pending", len(item_ids))
+
+
+def news_items_analyse_pending(*, batch_size: int = 500, limit: int = 5000) -> int:
+    """Analyse items that were stored but never analysed, oldest first."""
+    done = 0
+    while done < limit:
+        ids = list(
+            NewsItem.objects.filter(analysed_at__isnull=True)
+            .order_by("id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        news_items_analyse(item_ids=ids)
+        done += len(ids)
+    return done
 
 
 def _queue_full_text(item_ids: list[int]) -> None:
@@ -259,6 +291,8 @@ def item_fetch_full_text(*, item_id: int, fetcher: SafeFetcher | None = None) ->
         if item.published_at_estimated and article.published_at is not None:
             updates.update(published_at=article.published_at, published_at_estimated=False)
     NewsItem.objects.filter(pk=item_id).update(**updates)
+    if article is not None and article.text:
+        analyse_safely([item_id])
     return article is not None
 
 

@@ -139,6 +139,7 @@ _CONSTANT_COLUMNS = (
     ("category", "''"),
     ("priority_score", "0"),
     ("keywords", "'[]'::jsonb"),
+    ("fingerprint", "'[]'::jsonb"),
 )
 
 

@@ -41,3 +41,16 @@ def source_fetch(source_id: int) -> int:
 )
 def item_extract_full_text(item_id: int) -> bool:
     return services.item_fetch_full_text(item_id=item_id)
+
+
+@shared_task(name="news.analyse_pending", ignore_result=True)
+def analyse_pending() -> int:
+    return services.news_items_analyse_pending()
+
+
+# Idempotent: reclassifying an item twice gives the same result.
+@shared_task(name="news.reclassify_items", ignore_result=True, acks_late=True)
+def reclassify_items(since_days: int | None = None) -> int:
+    from news.reclassification import news_items_reclassify
+
+    return news_items_reclassify(since_days=since_days)

@@ -181,6 +181,11 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 60,
         "queue": "default",
     },
+    "news: analyse pending items": {
+        "task": "news.analyse_pending",
+        "every_seconds": 300,
+        "queue": "extract",
+    },
 }
 
 # ------------------------------------------------------------------ templates, static

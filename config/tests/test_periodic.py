@@ -43,6 +43,10 @@ def test_entries_dropped_from_code_are_disabled_not_deleted():
     assert task.description == MANAGED_MARKER
 
 
-def test_migrate_synced_the_declared_schedule(settings):
+def test_migrate_syncs_the_declared_schedule(settings):
+    from django.core.management import call_command
+
+    PeriodicTask.objects.all().delete()
+    call_command("migrate", verbosity=0)
     names = set(PeriodicTask.objects.values_list("name", flat=True))
     assert set(settings.PERIODIC_TASKS) <= names

@@ -1,0 +1,270 @@
+"""The intelligence pipeline: what each stored item is about and how much it matters.
+
+`analyse_text` is pure and shared by ingestion and `manage.py classify_text`, so
+operators tuning rules see exactly what ingestion would do. `news_items_analyse`
+runs it over a batch of stored items with a constant number of queries, assigns
+stories, and rescores every item whose story coverage changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from competitors.models import Company
+from news.classification import CompiledRuleSet, classify, current_rule_set
+from news.clustering import StoryText, best_match, fingerprint
+from news.keywords import extract_keywords
+from news.mentions import CompanyMatcher, CompanyNames, primary_company
+from news.models import NewsItem, PriorityWeights, Story
+from news.priority import PriorityWeightsData, priority_score
+from news.summaries import extractive_summary, is_usable_summary
+
+STORY_WINDOW = timedelta(hours=72)
+# Only the start of long articles is read for mentions and keywords: enough to
+# find what a piece is about, and it bounds the cost of 100 KB pages.
+TEXT_SAMPLE = 20_000
+SUMMARY_MAX = 300
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything analysis needs that comes from the database, loaded once per batch."""
+
+    rules: CompiledRuleSet
+    weights: PriorityWeightsData
+    matcher: CompanyMatcher
+    company_names: dict[int, str]
+    company_slugs: dict[int, str]
+
+    @classmethod
+    def load(cls) -> Context:
+        companies = list(
+            Company.objects.filter(active=True).values("id", "name", "slug", "aliases")
+        )
+        matcher = CompanyMatcher.build(
+            CompanyNames(
+                id=row["id"],
+                name=row["name"],
+                aliases=[alias for alias in row["aliases"] or [] if isinstance(alias, str)],
+            )
+            for row in companies
+        )
+        return cls(
+            rules=current_rule_set(),
+            weights=PriorityWeights.load().as_data(),
+            matcher=matcher,
+            company_names={row["id"]: row["name"] for row in companies},
+            company_slugs={row["id"]: row["slug"] for row in companies},
+        )
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    category: str | None
+    summary: str
+    keywords: list[str]
+    mentions: dict[int, int]
+    primary_company_id: int | None
+    fingerprint: list[int]
+
+
+def analyse_text(
+    *,
+    context: Context,
+    title: str,
+    summary: str,
+    text: str,
+    source_type: str,
+    source_company_id: int | None,
+) -> TextAnalysis:
+    sample = text[:TEXT_SAMPLE]
+    if not is_usable_summary(summary, title=title):
+        summary = extractive_summary(sample, max_chars=SUMMARY_MAX) or summary
+    mentions = context.matcher.find(title=title, summary=summary, text=sample)
+    keywords = extract_keywords(
+        title=title,
+        text=f"{summary}\n{sample}",
+        exclude=[
+            context.company_names[company_id]
+            for company_id in {*mentions, source_company_id}
+            if company_id in context.company_names
+        ],
+    )
+    return TextAnalysis(
+        category=classify(
+            title=title, summary=summary, source_type=source_type, rules=context.rules
+        ).category,
+        summary=summary,
+        keywords=keywords,
+        mentions=mentions,
+        primary_company_id=primary_company(source_company_id=source_company_id, mentions=mentions),
+        fingerprint=fingerprint(title=title, summary=summary),
+    )
+
+
+def _story_text(item: NewsItem) -> StoryText:
+    return StoryText(
+        title=item.title,
+        summary=item.summary,
+        fingerprint=item.fingerprint,
+        published_at=item.published_at,
+        company_ids=frozenset(filter(None, [item.company_id])),
+    )
+
+
+def _assign_stories(items: Sequence[NewsItem]) -> set[int]:
+    """Put each item into the story of its best match among recent items from
+    other sources; returns the ids of stories that changed.
+
+    Locking contract: runs inside the caller's transaction; two workers may, in
+    a rare race, start two stories for one event, which costs a missed merge,
+    never a wrong one.
+    """
+    if not items:
+        return set()
+    start = min(item.published_at for item in items) - STORY_WINDOW
+    end = max(item.published_at for item in items) + STORY_WINDOW
+    candidates = list(
+        NewsItem.objects.filter(published_at__range=(start, end))
+        .exclude(fingerprint=[])
+        .only(
+            "id",
+            "title",
+            "summary",
+            "fingerprint",
+            "published_at",
+            "company_id",
+            "source_id",
+            "story_id",
+        )
+    )
+    by_id = {candidate.id: candidate for candidate in candidates}
+    for item in items:
+        by_id[item.id] = item
+    changed: set[int] = set()
+    for item in items:
+        if item.story_id is not None:
+            continue
+        others = [
+            other
+            for other in by_id.values()
+            if other.id != item.id
+            and (other.source_id is None or other.source_id != item.source_id)
+            and abs(other.published_at - item.published_at) <= STORY_WINDOW
+        ]
+        index = best_match(_story_text(item), [_story_text(other) for other in others])
+        if index is None:
+            continue
+        match = others[index]
+        if match.story_id is None:
+            earliest = min(match, item, key=lambda candidate: candidate.published_at)
+            story = Story.objects.create(
+                title=earliest.title,
+                first_seen_at=earliest.published_at,
+                last_seen_at=max(match.published_at, item.published_at),
+            )
+            match.story_id = story.id
+            NewsItem.objects.filter(pk=match.pk).update(story=story)
+        item.story_id = match.story_id
+        changed.add(match.story_id)
+    return changed
+
+
+def _coverage(story_ids: Iterable[int]) -> dict[int, int]:
+    rows = (
+        Story.objects.filter(id__in=list(story_ids))
+        .annotate(
+            sources=Count("items__source", distinct=True)
+            + Count("items", filter=Q(items__source__isnull=True), distinct=True)
+        )
+        .values_list("id", "sources")
+    )
+    return dict(rows)
+
+
+@transaction.atomic
+def news_items_analyse(*, item_ids: Sequence[int], now: datetime | None = None) -> int:
+    """Classify, summarise, tag, link mentions, cluster and score the given items.
+
+    Idempotent: re-analysing an item recomputes the same fields. Query count per
+    batch is constant, apart from one INSERT per new story.
+    """
+    now = now or timezone.now()
+    items = list(NewsItem.objects.filter(id__in=list(item_ids)).select_related("source"))
+    if not items:
+        return 0
+    context = Context.load()
+    mention_model = NewsItem.mentioned_companies.through
+    through_rows: list[Any] = []
+    for item in items:
+        result = analyse_text(
+            context=context,
+            title=item.title,
+            summary=item.summary,
+            text=item.content_text,
+            source_type=item.source_type,
+            source_company_id=item.company_id,
+        )
+        item.category = result.category or ""
+        item.summary = result.summary
+        item.keywords = result.keywords
+        item.fingerprint = result.fingerprint
+        if item.company_id is None and result.primary_company_id is not None:
+            item.company_id = result.primary_company_id
+        item.analysed_at = now
+        through_rows.extend(
+            mention_model(newsitem_id=item.id, company_id=company_id)
+            for company_id in result.mentions
+        )
+    changed_stories = _assign_stories(items)
+    NewsItem.objects.bulk_update(
+        items,
+        ["category", "summary", "keywords", "fingerprint", "company", "analysed_at", "story"],
+        batch_size=500,
+    )
+    mention_model.objects.bulk_create(through_rows, ignore_conflicts=True)
+    _rescore(items=items, changed_stories=changed_stories, weights=context.weights, now=now)
+    return len(items)
+
+
+def _rescore(
+    *,
+    items: Sequence[NewsItem],
+    changed_stories: set[int],
+    weights: PriorityWeightsData,
+    now: datetime,
+) -> None:
+    story_ids = changed_stories | {item.story_id for item in items if item.story_id}
+    coverage = _coverage(story_ids)
+    if changed_stories:
+        members = NewsItem.objects.filter(story=OuterRef("pk")).values("story")
+        Story.objects.filter(id__in=list(changed_stories)).update(
+            item_count=Subquery(members.annotate(n=Count("id")).values("n")),
+            last_seen_at=Subquery(members.annotate(latest=Max("published_at")).values("latest")),
+        )
+    to_score = {item.id: item for item in items}
+    if changed_stories:
+        for sibling in NewsItem.objects.filter(story_id__in=list(changed_stories)).only(
+            "id", "category", "source_type", "published_at", "story_id", "priority_score"
+        ):
+            to_score.setdefault(sibling.id, sibling)
+    for item in to_score.values():
+        item.priority_score = round(
+            priority_score(
+                category=item.category or None,
+                source_type=item.source_type,
+                coverage=coverage.get(item.story_id, 1) if item.story_id else 1,
+                published_at=item.published_at,
+                now=now,
+                weights=weights,
+            ),
+            4,
+        )
+    NewsItem.objects.bulk_update(list(to_score.values()), ["priority_score"], batch_size=500)

@@ -1,0 +1,87 @@
+"""Applying changed rules and weights to items already stored, in batches."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from news.classification import classify, current_rule_set
+from news.models import NewsItem, PriorityWeights, Story
+from news.priority import priority_score
+
+BATCH = 500
+
+
+def news_items_reclassify(
+    *, since_days: int | None = None, item_ids: list[int] | None = None, batch_size: int = BATCH
+) -> int:
+    """Re-run classification and priority over stored items; returns how many changed.
+
+    Walks the table by id (keyset), one batch per transaction, so it can run
+    while ingestion continues and can be interrupted and re-run safely.
+    """
+    rules = current_rule_set()
+    weights = PriorityWeights.load().as_data()
+    now = timezone.now()
+    items = NewsItem.objects.order_by("id")
+    if since_days is not None:
+        items = items.filter(published_at__gte=now - timedelta(days=since_days))
+    if item_ids is not None:
+        items = items.filter(id__in=item_ids)
+    changed = 0
+    last_id = 0
+    while True:
+        batch = list(
+            items.filter(id__gt=last_id).only(
+                "id",
+                "title",
+                "summary",
+                "source_type",
+                "published_at",
+                "story_id",
+                "category",
+                "priority_score",
+            )[:batch_size]
+        )
+        if not batch:
+            return changed
+        last_id = batch[-1].id
+        coverage = dict(
+            Story.objects.filter(id__in={item.story_id for item in batch if item.story_id})
+            .annotate(
+                sources=Count("items__source", distinct=True)
+                + Count("items", filter=Q(items__source__isnull=True), distinct=True)
+            )
+            .values_list("id", "sources")
+        )
+        updated = []
+        for item in batch:
+            category = (
+                classify(
+                    title=item.title,
+                    summary=item.summary,
+                    source_type=item.source_type,
+                    rules=rules,
+                ).category
+                or ""
+            )
+            score = round(
+                priority_score(
+                    category=category or None,
+                    source_type=item.source_type,
+                    coverage=coverage.get(item.story_id, 1) if item.story_id else 1,
+                    published_at=item.published_at,
+                    now=now,
+                    weights=weights,
+                ),
+                4,
+            )
+            if (category, score) != (item.category, item.priority_score):
+                item.category, item.priority_score = category, score
+                updated.append(item)
+        with transaction.atomic():
+            NewsItem.objects.bulk_update(updated, ["category", "priority_score"])
+        changed += len(updated)

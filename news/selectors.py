@@ -1,0 +1,93 @@
+"""Reads for news items: search and lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+
+from news.models import NewsItem
+
+SEARCH_CONFIG = "english"
+# The snippet is plain text that may contain "<": matches are marked with two
+# private-use characters, and `highlighted_snippet` escapes the text before
+# turning them into <mark> elements.
+MARK_START, MARK_END = "\ue000", "\ue001"
+
+
+@dataclass(frozen=True)
+class SearchSupport:
+    full_text: bool
+
+
+def search_support() -> SearchSupport:
+    return SearchSupport(full_text=connection.vendor == "postgresql")
+
+
+def news_items_search(
+    *, query: str, queryset: QuerySet[NewsItem] | None = None
+) -> QuerySet[NewsItem]:
+    """Items matching `query`, best first.
+
+    PostgreSQL: full-text search over the stored search_vector (title weighted
+    over summary over text, GIN-indexed), web-search syntax ("quoted phrases",
+    -exclusions, OR), ranked, with a highlighted `snippet`. Elsewhere (the
+    embedded SQLite mode) every word must appear in the title, summary or text;
+    newest first, and the snippet is the summary.
+    """
+    items = NewsItem.objects.all() if queryset is None else queryset
+    query = query.strip()[:500]
+    if not query:
+        return items
+    if search_support().full_text:
+        search = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        return (
+            items.filter(search_vector=search)
+            .annotate(
+                rank=SearchRank(F("search_vector"), search),
+                snippet=SearchHeadline(
+                    "content_text",
+                    search,
+                    config=SEARCH_CONFIG,
+                    start_sel=MARK_START,
+                    stop_sel=MARK_END,
+                    max_words=35,
+                    min_words=15,
+                    max_fragments=2,
+                ),
+            )
+            .order_by("-rank", "-published_at", "-id")
+        )
+    words = [word for word in query.replace('"', " ").split() if not word.startswith("-")][:10]
+    if not words:
+        return items.none()
+    condition = reduce(
+        lambda left, right: left & right,
+        (
+            reduce(
+                or_,
+                [
+                    Q(title__icontains=word),
+                    Q(summary__icontains=word),
+                    Q(content_text__icontains=word),
+                ],
+            )
+            for word in words
+        ),
+    )
+    return items.filter(condition).annotate(snippet=F("summary")).order_by("-published_at", "-id")
+
+
+def highlighted_snippet(snippet: str) -> str:
+    """HTML for a search snippet: the text escaped, the matches in <mark>."""
+    from django.utils.html import escape
+
+    return (
+        escape(snippet.replace("\n", " "))
+        .replace(MARK_START, "<mark>")
+        .replace(MARK_END, "</mark>")
+    )
