@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,21 +26,40 @@ WORKERS = 64
 _BODY = " ".join(f"Sentence {n} says what shipped and why it matters." for n in range(14))
 
 
+def _sample_texts() -> list[tuple[str, str]]:
+    """Realistic titles and summaries: the labelled classification set."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "news/tests/data/classification_eval.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [(row["title"], row["summary"]) for row in rows]
+
+
+TEXTS = _sample_texts()
+
+
 def _feed_body(host: str, port: int, number: int) -> bytes:
     from datetime import UTC, datetime, timedelta
+    from xml.sax.saxutils import escape
 
     base = f"http://{host}:{port}/feed/{number}"
     start = datetime(2026, 11, 1, tzinfo=UTC)
-    items = "".join(
-        f"<item><title>Feed {number} post {n}</title><link>{base}/posts/{n}</link>"
-        f"<pubDate>{format_datetime(start - timedelta(hours=n))}</pubDate>"
-        f"<description><![CDATA[<p>Post {n} of feed {number}.</p><p>{_BODY}</p>]]></description>"
-        "</item>"
-        for n in range(ENTRIES_PER_FEED)
-    )
+    items = []
+    for n in range(ENTRIES_PER_FEED):
+        position = number * ENTRIES_PER_FEED + n
+        title, summary = TEXTS[position % len(TEXTS)]
+        # 20,000 items four minutes apart: about 55 days, as a busy deployment sees.
+        published = start - timedelta(minutes=4 * position)
+        items.append(
+            f"<item><title>{escape(title)}</title><link>{base}/posts/{n}</link>"
+            f"<pubDate>{format_datetime(published)}</pubDate>"
+            f"<description><![CDATA[<p>{escape(summary)}</p><p>{_BODY}</p>]]></description>"
+            "</item>"
+        )
     return (
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {number}</title>'
-        f"<link>{base}</link>{items}</channel></rss>"
+        f"<link>{base}</link>{''.join(items)}</channel></rss>"
     ).encode()
 
 
@@ -58,7 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        host, port = self.server.server_address[:2]
+        host, port = _host_and_port(self.server)
         number = int(self.path.rsplit("/", 1)[1].split(".")[0])
         body = _feed_body(str(host), int(port), number)
         self.send_response(200)
@@ -70,6 +91,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def _host_and_port(server: Any) -> tuple[str, int]:
+    address = server.server_address
+    return str(address[0]), int(address[1])
+
+
+@contextmanager
+def _analysis_switched_off() -> Iterator[None]:
+    """Ingestion without the intelligence pipeline, to measure what it costs."""
+    from news import services
+
+    original = services.analyse_safely
+    services.analyse_safely = lambda item_ids: None
+    try:
+        yield
+    finally:
+        services.analyse_safely = original
 
 
 def _start_servers() -> list[ThreadingHTTPServer]:
@@ -94,16 +133,22 @@ def run() -> dict[str, float]:
 
     servers = _start_servers()
     try:
-        addresses = [server.server_address[:2] for server in servers]
-        company = Company.objects.create(name="Feed Farm", slug="feed-farm")
+        addresses = [_host_and_port(server) for server in servers]
+        # One company per host, as each lab runs its own site.
+        companies = [
+            Company.objects.create(name=f"Bench Lab {n}", slug=f"bench-lab-{n}")
+            for n in range(HOSTS)
+        ]
         Source.objects.bulk_create(
             Source(
-                company=company,
+                company=companies[n % HOSTS],
                 url=f"http://{addresses[n % HOSTS][0]}:{addresses[n % HOSTS][1]}/feed/{n}.xml",
             )
             for n in range(FEEDS)
         )
-        ids = list(Source.objects.filter(company=company).order_by("id").values_list("id", flat=True))
+        ids = list(
+            Source.objects.filter(company__in=companies).order_by("id").values_list("id", flat=True)
+        )
         client = redis.Redis.from_url(settings.TEST_REDIS_URL)
         fetcher = SafeFetcher(
             user_agent="AICompetitorInsightHub-bench/1.0",
@@ -120,11 +165,18 @@ def run() -> dict[str, float]:
             NewsItem.objects.all().delete()
             Source.objects.update(etag="", last_modified="", consecutive_failures=0, last_error="")
 
-        sequential, outcomes = timed(
-            lambda: sources_refresh_many(source_ids=ids, workers=1, fetcher=fetcher)
-        )
-        assert not [o.error for o in outcomes if o.error][:1]
-        assert NewsItem.objects.count() == FEEDS * ENTRIES_PER_FEED
+        def refresh(workers: int) -> float:
+            seconds, outcomes = timed(
+                lambda: sources_refresh_many(source_ids=ids, workers=workers, fetcher=fetcher)
+            )
+            assert not [o.error for o in outcomes if o.error][:1]
+            assert NewsItem.objects.count() == FEEDS * ENTRIES_PER_FEED
+            return seconds
+
+        sequential = refresh(1)
+        reset()
+        with _analysis_switched_off():
+            concurrent_without_analysis = refresh(WORKERS)
         reset()
 
         concurrent, outcomes = timed(
@@ -148,6 +200,8 @@ def run() -> dict[str, float]:
             "sequential_s": sequential,
             "concurrent_s": concurrent,
             "speedup": sequential / concurrent,
+            "concurrent_without_analysis_s": concurrent_without_analysis,
+            "analysis_overhead": concurrent / concurrent_without_analysis - 1,
             "not_modified_pass_s": second_pass,
             "not_modified_share_of_first_pass": second_pass / concurrent,
         }

@@ -26,6 +26,7 @@ from competitors.discovery import (
     competitor_discover,
 )
 from competitors.models import Company
+from news.classification import category_of
 
 PREVIEW_SALT = "competitors.admin_discovery.preview"
 PREVIEW_MAX_AGE_SECONDS = 60 * 60
@@ -71,7 +72,7 @@ class DiscoveryAdminMixin(admin.ModelAdmin[Company]):
         form = DiscoverCompanyForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
-                preview = competitor_discover(url=form.cleaned_data["url"])
+                preview = competitor_discover(url=form.cleaned_data["url"], categorize=category_of)
             except DiscoveryError as error:
                 form.add_error("url", str(error))
             else:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from news.models import ClassificationRule, NewsItem, PriorityWeights, Story
 
@@ -26,6 +28,18 @@ class NewsItemAdmin(admin.ModelAdmin[NewsItem]):
     autocomplete_fields = ("company",)
     filter_horizontal = ("mentioned_companies",)
     readonly_fields = ("fetched_at",)
+    actions = ("reclassify_selected",)
+
+    @admin.action(description=_("Reclassify selected items now"))
+    def reclassify_selected(self, request: HttpRequest, queryset: QuerySet[NewsItem]) -> None:
+        from news.reclassification import news_items_reclassify
+
+        changed = news_items_reclassify(item_ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(
+            request,
+            ngettext("%d item changed.", "%d items changed.", changed) % changed,
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Story)
@@ -54,6 +68,21 @@ class ClassificationRuleAdmin(admin.ModelAdmin[ClassificationRule]):
     search_fields = ("pattern", "note")
     list_per_page = 200
     readonly_fields = ("created_at", "updated_at")
+    actions = ("apply_to_existing_items",)
+
+    @admin.action(description=_("Apply the current rules to all stored items (in the background)"))
+    def apply_to_existing_items(
+        self, request: HttpRequest, queryset: QuerySet[ClassificationRule]
+    ) -> None:
+        from news.tasks import reclassify_items
+
+        reclassify_items.delay_on_commit()  # type: ignore[attr-defined]
+        self.message_user(
+            request,
+            _("Reclassification queued: stored items are being updated in batches."),
+            messages.SUCCESS,
+        )
+
     fieldsets = (
         (None, {"fields": ("category", "pattern", "kind", "field", "weight", "active")}),
         (_("Scope"), {"fields": ("source_type",)}),

@@ -27,6 +27,9 @@ from news.priority import PriorityWeightsData, priority_score
 from news.summaries import extractive_summary, is_usable_summary
 
 STORY_WINDOW = timedelta(hours=72)
+CANDIDATE_LIMIT = 2000
+# Keywords read the title, the summary and the opening of the text.
+KEYWORD_SAMPLE = 4000
 # Only the start of long articles is read for mentions and keywords: enough to
 # find what a piece is about, and it bounds the cost of 100 KB pages.
 TEXT_SAMPLE = 20_000
@@ -90,7 +93,7 @@ def analyse_text(
     mentions = context.matcher.find(title=title, summary=summary, text=sample)
     keywords = extract_keywords(
         title=title,
-        text=f"{summary}\n{sample}",
+        text=f"{summary}\n{sample[:KEYWORD_SAMPLE]}",
         exclude=[
             context.company_names[company_id]
             for company_id in {*mentions, source_company_id}
@@ -131,9 +134,17 @@ def _assign_stories(items: Sequence[NewsItem]) -> set[int]:
         return set()
     start = min(item.published_at for item in items) - STORY_WINDOW
     end = max(item.published_at for item in items) + STORY_WINDOW
+    # A story is about one company (third-party coverage gets its company from
+    # mentions), so candidates are recent items of the same companies, or of no
+    # company when the item has none; the limit bounds the work for busy ones.
+    company_ids = {item.company_id for item in items if item.company_id is not None}
+    same_company = Q(company_id__in=company_ids)
+    if any(item.company_id is None for item in items):
+        same_company |= Q(company_id__isnull=True)
     candidates = list(
-        NewsItem.objects.filter(published_at__range=(start, end))
+        NewsItem.objects.filter(same_company, published_at__range=(start, end))
         .exclude(fingerprint=[])
+        .order_by("-published_at")[:CANDIDATE_LIMIT]
         .only(
             "id",
             "title",
@@ -156,6 +167,7 @@ def _assign_stories(items: Sequence[NewsItem]) -> set[int]:
             other
             for other in by_id.values()
             if other.id != item.id
+            and other.company_id == item.company_id
             and (other.source_id is None or other.source_id != item.source_id)
             and abs(other.published_at - item.published_at) <= STORY_WINDOW
         ]

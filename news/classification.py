@@ -740,3 +740,8 @@ def evaluate(
         per_category_f1=dict(sorted(per_label.items())),
         mistakes=mistakes,
     )
+
+
+def category_of(title: str, summary: str, source_type: str) -> str | None:
+    """The category of one text, for callers that want a plain function (discovery previews)."""
+    return classify(title=title, summary=summary, source_type=source_type).category

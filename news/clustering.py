@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from news.keywords import STOP_WORDS, singular
-from news.normalization import clean_text
+from news.normalization import clean_text, html_to_text
 
 FINGERPRINT_SIZE = 64
 STORY_WINDOW = timedelta(hours=72)
@@ -200,9 +200,25 @@ def _stem(word: str) -> str:
     return word
 
 
-def _is_title_case(text: str) -> bool:
-    words = [word for word in _LETTERS.findall(text) if len(word) >= 4]
-    return len(words) >= 3 and sum(word[0].isupper() for word in words) >= len(words) * 0.7
+def _plain(text: str, max_chars: int) -> str:
+    # Twice the allowance before cleaning, since markup and entities shrink.
+    text = text[: max_chars * 2]
+    if _MARKUP.search(text):
+        text = html_to_text(text)
+    return clean_text(text, max_length=max_chars)
+
+
+_MARKUP = re.compile(r"<[A-Za-z!/][^<>]{0,2000}>")
+
+
+def _capitals_are_uninformative(text: str) -> bool:
+    """A Title-Case or all-capitals line, where a capital says nothing about names."""
+    words: list[str] = [word for word in _LETTERS.findall(text) if len(word) >= 4]
+    if len(words) < 3:
+        return False
+    capitalised = sum(word[0].isupper() for word in words)
+    shouting = sum(word.isupper() for word in words)
+    return capitalised >= len(words) * 0.7 or shouting >= len(words) * 0.5
 
 
 def _is_sentence_start(text: str, start: int) -> bool:
@@ -293,10 +309,10 @@ def _facts(text: str) -> _TextFacts:
         _add(facts, amount.term, DISTINCTIVE_WEIGHT)
     # Amounts are terms of their own; their digits must not come back as other terms.
     text = _MONEY.sub(" ", text)
-    title_case = _is_title_case(text)
+    uninformative = _capitals_are_uninformative(text)
     previous: re.Match[str] | None = None
     for match in _TOKEN.finditer(text):
-        _add_token(facts, text, match, previous, title_case)
+        _add_token(facts, text, match, previous, uninformative)
         previous = match
     return facts
 
@@ -311,7 +327,7 @@ def _add_token(
     text: str,
     match: re.Match[str],
     previous: re.Match[str] | None,
-    title_case: bool,
+    capitals_uninformative: bool,
 ) -> None:
     raw = match.group()
     if raw.lower().endswith("'s"):
@@ -336,9 +352,15 @@ def _add_token(
         term = _stem(lowered)
         if term in STOP_WORDS:
             return
-    distinctive = lowered not in _UBIQUITOUS_NAMES and (
-        any(char.isupper() for char in raw[1:])
-        or (raw[0].isupper() and not title_case and not _is_sentence_start(text, match.start()))
+    # A name: "OpenAI", "XetHub" and "MCP" by their capitals inside, "Comet" by a capital
+    # where a plain word would have none.
+    distinctive = (
+        lowered not in _UBIQUITOUS_NAMES
+        and not capitals_uninformative
+        and (
+            any(char.isupper() for char in raw[1:])
+            or (raw[0].isupper() and not _is_sentence_start(text, match.start()))
+        )
     )
     _add(facts, term, DISTINCTIVE_WEIGHT if distinctive else 1)
 
@@ -402,10 +424,8 @@ class _Analysis:
 
 @functools.lru_cache(maxsize=4096)
 def _analyse(title: str, summary: str) -> _Analysis:
-    title = clean_text(title[: MAX_TITLE_CHARS * 2], max_length=MAX_TITLE_CHARS)
-    summary = clean_text(summary[: MAX_SUMMARY_CHARS * 2], max_length=MAX_SUMMARY_CHARS)
-    in_title = _facts(title)
-    in_summary = _facts(summary)
+    in_title = _facts(_plain(title, MAX_TITLE_CHARS))
+    in_summary = _facts(_plain(summary, MAX_SUMMARY_CHARS))
     weights = dict(in_summary.weights)
     for term, weight in in_title.weights.items():
         weights[term] = max(weight, weights.get(term, 0))

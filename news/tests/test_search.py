@@ -12,7 +12,9 @@ def corpus():
         "title": NewsItemFactory(title="Gemini pricing cut for developers", summary="Cheaper."),
         "summary": NewsItemFactory(title="Weekly roundup", summary="Gemini pricing changed again."),
         "text": NewsItemFactory(
-            title="Other news", summary="Misc.", content_text="Deep inside: gemini pricing for R&D teams."
+            title="Other news",
+            summary="Misc.",
+            content_text="Deep inside: gemini pricing for R&D teams.",
         ),
         "none": NewsItemFactory(title="Claude tools", summary="Nothing about it."),
     }

@@ -11,6 +11,7 @@ from competitors.discovery import (
     competitor_discover,
     homepage_url,
 )
+from news.classification import category_of
 
 
 class Command(BaseCommand):
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         except DiscoveryError as error:
             raise CommandError(str(error)) from error
         try:
-            preview = competitor_discover(url=options["url"])
+            preview = competitor_discover(url=options["url"], categorize=category_of)
         except DiscoveryError as error:
             raise CommandError(f"Discovery failed: {error}") from error
         result = preview.to_dict()
