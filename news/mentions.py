@@ -228,9 +228,9 @@ _SENTENCE_BREAKS = frozenset(".!?:;\u2026\n|\u2022>\u2014\u3002")
 _OPENERS = " \t\"'\u201c\u2018\u00ab([*"
 _WORDS = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
 # Right after an ambiguous name, these make it a company: "Scale AI", "Runway ML",
-# "Replicate's", "Character.AI", "Together (a startup)".
+# "Replicate's", "Character.AI".
 _DISAMBIGUATOR_AFTER = re.compile(
-    r"(?:'s\b|\.ai\b|\s+(?:AI|ML|Labs?|Inc\b|Technologies|Corp\b|Ltd\b)|\s*\((?!\s*\)))"
+    r"(?:'s\b|\.ai\b|\s+(?:AI|ML|Labs?|Inc\b|Technologies|Corp\b|Ltd\b))"
 )
 _CUE_BEFORE = re.compile(
     r"\b(?:startup|start-up|company|firm|rival|competitor|lab|provider|unicorn|maker)\s+$",

@@ -12,6 +12,7 @@ import difflib
 import html
 import re
 import unicodedata
+from collections.abc import Iterator
 
 from news.normalization import html_to_text
 
@@ -110,7 +111,8 @@ _COOKIE_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _NEWSLETTER = re.compile(
-    r"\b(?:newsletter|subscribe|sign\s+up\s+(?:for|to)|inbox|unsubscribe)\b", re.IGNORECASE
+    r"\b(?:newsletters?|unsubscribe|subscribe\s+(?:now|today|here|for\s+free|to\s+(?:our|the)))\b",
+    re.IGNORECASE,
 )
 _READING_TIME = re.compile(r"\b\d+\s*(?:min(?:ute)?s?|m)\.?\s+read\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -206,24 +208,27 @@ _SENTENCE_OPENERS = _word_set(
 )
 
 
-def _sentences(paragraph: str) -> list[str]:
-    sentences = []
+def _sentences(paragraph: str) -> Iterator[str]:
+    # Lazy: a summary needs only the first few sentences of a long paragraph.
     start = 0
     for match in _BOUNDARY.finditer(paragraph):
         if _is_sentence_end(paragraph, match):
             sentence = paragraph[start : match.end()].strip()
             if sentence:
-                sentences.append(sentence)
+                yield sentence
             start = match.end()
     rest = paragraph[start:].strip()
     if rest:
-        sentences.append(rest)
-    return sentences
+        yield rest
+
+
+# How far around a full stop to look for the words on either side.
+_NEIGHBOURHOOD_CHARS = 80
 
 
 def _is_sentence_end(paragraph: str, match: re.Match[str]) -> bool:
     punctuation = match.group()
-    following = paragraph[match.end() :].lstrip()
+    following = paragraph[match.end() : match.end() + _NEIGHBOURHOOD_CHARS].lstrip()
     if not following:
         return True
     if punctuation[0] in "\u3002\uff01\uff1f":
@@ -234,7 +239,8 @@ def _is_sentence_end(paragraph: str, match: re.Match[str]) -> bool:
         return False
     if punctuation.rstrip(_CLOSERS) != ".":
         return True
-    word = paragraph[: match.start()].rsplit(maxsplit=1)[-1].lstrip("\"'\u201c\u2018\u00ab([")
+    before = paragraph[max(0, match.start() - _NEIGHBOURHOOD_CHARS) : match.start()]
+    word = before.rsplit(maxsplit=1)[-1].lstrip("\"'\u201c\u2018\u00ab([")
     lowered = word.lower()
     if lowered in _FIXED_ABBREVIATIONS:
         return False
@@ -322,6 +328,7 @@ _ELLIPSIS_END = re.compile(r"(?:\u2026|\.{3})\s*$")
 # A title plus a short tag such as "| TechCrunch" or "- OpenAI" is still just the title.
 MAX_TITLE_SUFFIX_CHARS = 25
 NEAR_TITLE_RATIO = 0.9
+MAX_COMPARED_CHARS = 1_000
 
 
 def is_usable_summary(summary: str, *, title: str) -> bool:
@@ -352,7 +359,13 @@ def is_usable_summary(summary: str, *, title: str) -> bool:
     longest = max(len(comparable_summary), len(comparable_title))
     if abs(len(comparable_summary) - len(comparable_title)) > longest * (1 - NEAR_TITLE_RATIO):
         return True
-    matcher = difflib.SequenceMatcher(None, comparable_summary, comparable_title, autojunk=False)
+    # The comparison is quadratic; a title is never this long, so the cap costs nothing.
+    matcher = difflib.SequenceMatcher(
+        None,
+        comparable_summary[:MAX_COMPARED_CHARS],
+        comparable_title[:MAX_COMPARED_CHARS],
+        autojunk=False,
+    )
     return matcher.ratio() < NEAR_TITLE_RATIO
 
 

@@ -135,6 +135,8 @@ def test_press_release_dateline_is_removed():
         "By the end of the year, the company expects to double its compute capacity.",
         "Share prices of chip makers rose sharply after the announcement on Tuesday.",
         "Published research shows that the new model hallucinates less than older ones.",
+        "Users who subscribe to ChatGPT Plus get the model first, the company said.",
+        "Gmail's assistant now sorts your inbox and drafts replies for you.",
     ],
 )
 def test_sentences_that_merely_start_like_furniture_are_kept(sentence):
@@ -186,6 +188,7 @@ def test_cjk_text_joins_sentences_without_spaces():
         "<div></div>",
         "Share this article\nBy Jane Doe\nMarch 3, 2025",
         "We use cookies to improve your experience. Accept all cookies or manage settings.",
+        "Sign up for our newsletter to get the latest AI news in your inbox every week.",
     ],
 )
 def test_nothing_to_summarise(text):
@@ -280,3 +283,4 @@ def test_usable_summary_handles_long_input():
     summary = "Every developer can now use the model. " * 3000
 
     assert is_usable_summary(summary, title=TITLE)
+    assert not is_usable_summary(summary, title=summary)
