@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from competitors.models import Company
 from news.classification import CompiledRuleSet, classify, current_rule_set
@@ -29,7 +30,7 @@ from news.summaries import extractive_summary, is_usable_summary
 STORY_WINDOW = timedelta(hours=72)
 CANDIDATE_LIMIT = 2000
 # Keywords read the title, the summary and the opening of the text.
-KEYWORD_SAMPLE = 4000
+KEYWORD_SAMPLE = 1500
 # Only the start of long articles is read for mentions and keywords: enough to
 # find what a piece is about, and it bounds the cost of 100 KB pages.
 TEXT_SAMPLE = 20_000
@@ -209,7 +210,7 @@ def news_items_analyse(*, item_ids: Sequence[int], now: datetime | None = None) 
     batch is constant, apart from one INSERT per new story.
     """
     now = now or timezone.now()
-    items = list(NewsItem.objects.filter(id__in=list(item_ids)).select_related("source"))
+    items = list(NewsItem.objects.filter(id__in=list(item_ids)))
     if not items:
         return 0
     context = Context.load()
@@ -236,47 +237,91 @@ def news_items_analyse(*, item_ids: Sequence[int], now: datetime | None = None) 
             for company_id in result.mentions
         )
     changed_stories = _assign_stories(items)
-    NewsItem.objects.bulk_update(
-        items,
-        ["category", "summary", "keywords", "fingerprint", "company", "analysed_at", "story"],
-        batch_size=500,
-    )
+    coverage = _coverage({item.story_id for item in items if item.story_id} | changed_stories)
+    for item in items:
+        item.priority_score = _score(item, coverage=coverage, weights=context.weights, now=now)
+    _write_analysis(items)
     mention_model.objects.bulk_create(through_rows, ignore_conflicts=True)
-    _rescore(items=items, changed_stories=changed_stories, weights=context.weights, now=now)
+    if changed_stories:
+        # Now that the batch's story links are written, coverage can be counted.
+        _rescore_stories(stories=changed_stories, weights=context.weights, now=now)
     return len(items)
 
 
-def _rescore(
-    *,
-    items: Sequence[NewsItem],
-    changed_stories: set[int],
-    weights: PriorityWeightsData,
-    now: datetime,
-) -> None:
-    story_ids = changed_stories | {item.story_id for item in items if item.story_id}
-    coverage = _coverage(story_ids)
-    if changed_stories:
-        members = NewsItem.objects.filter(story=OuterRef("pk")).values("story")
-        Story.objects.filter(id__in=list(changed_stories)).update(
-            item_count=Subquery(members.annotate(n=Count("id")).values("n")),
-            last_seen_at=Subquery(members.annotate(latest=Max("published_at")).values("latest")),
+ANALYSIS_FIELDS = (
+    "category",
+    "summary",
+    "keywords",
+    "fingerprint",
+    "company",
+    "analysed_at",
+    "story",
+    "priority_score",
+)
+
+
+def _write_analysis(items: Sequence[NewsItem]) -> None:
+    """Write every analysed field of the batch in one statement on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        NewsItem.objects.bulk_update(items, list(ANALYSIS_FIELDS), batch_size=500)
+        return
+    table = NewsItem._meta.db_table
+    # Identifiers are fixed here; every value is bound.
+    sql = (
+        f"UPDATE {table} AS n SET category = v.category, summary = v.summary, "  # noqa: S608
+        "keywords = v.keywords, fingerprint = v.fingerprint, company_id = v.company_id, "
+        "analysed_at = v.analysed_at, story_id = v.story_id, priority_score = v.priority_score "
+        "FROM unnest(%s::bigint[], %s::varchar[], %s::text[], %s::jsonb[], %s::jsonb[], "
+        "%s::bigint[], %s::timestamptz[], %s::bigint[], %s::float8[]) "
+        "AS v(id, category, summary, keywords, fingerprint, company_id, analysed_at, story_id, "
+        "priority_score) WHERE n.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                [item.id for item in items],
+                [item.category for item in items],
+                [item.summary for item in items],
+                [Jsonb(item.keywords) for item in items],
+                [Jsonb(item.fingerprint) for item in items],
+                [item.company_id for item in items],
+                [item.analysed_at for item in items],
+                [item.story_id for item in items],
+                [item.priority_score for item in items],
+            ],
         )
-    to_score = {item.id: item for item in items}
-    if changed_stories:
-        for sibling in NewsItem.objects.filter(story_id__in=list(changed_stories)).only(
+
+
+def _score(
+    item: NewsItem, *, coverage: dict[int, int], weights: PriorityWeightsData, now: datetime
+) -> float:
+    return round(
+        priority_score(
+            category=item.category or None,
+            source_type=item.source_type,
+            coverage=coverage.get(item.story_id, 1) if item.story_id else 1,
+            published_at=item.published_at,
+            now=now,
+            weights=weights,
+        ),
+        4,
+    )
+
+
+def _rescore_stories(*, stories: set[int], weights: PriorityWeightsData, now: datetime) -> None:
+    """Refresh story counts and rescore every item of stories whose coverage grew."""
+    coverage = _coverage(stories)
+    members = NewsItem.objects.filter(story=OuterRef("pk")).values("story")
+    Story.objects.filter(id__in=list(stories)).update(
+        item_count=Subquery(members.annotate(n=Count("id")).values("n")),
+        last_seen_at=Subquery(members.annotate(latest=Max("published_at")).values("latest")),
+    )
+    siblings = list(
+        NewsItem.objects.filter(story_id__in=list(stories)).only(
             "id", "category", "source_type", "published_at", "story_id", "priority_score"
-        ):
-            to_score.setdefault(sibling.id, sibling)
-    for item in to_score.values():
-        item.priority_score = round(
-            priority_score(
-                category=item.category or None,
-                source_type=item.source_type,
-                coverage=coverage.get(item.story_id, 1) if item.story_id else 1,
-                published_at=item.published_at,
-                now=now,
-                weights=weights,
-            ),
-            4,
         )
-    NewsItem.objects.bulk_update(list(to_score.values()), ["priority_score"], batch_size=500)
+    )
+    for sibling in siblings:
+        sibling.priority_score = _score(sibling, coverage=coverage, weights=weights, now=now)
+    NewsItem.objects.bulk_update(siblings, ["priority_score"], batch_size=500)

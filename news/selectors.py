@@ -91,3 +91,21 @@ def highlighted_snippet(snippet: str) -> str:
         .replace(MARK_START, "<mark>")
         .replace(MARK_END, "</mark>")
     )
+
+
+OFFICIAL_SOURCE_TYPES = ("press_release", "blog")
+
+
+def story_canonical_item(*, story_id: int) -> NewsItem | None:
+    """The item that stands for a story: the earliest official post, else the earliest item."""
+    items = NewsItem.objects.filter(story_id=story_id).order_by("published_at", "id")
+    return items.filter(source_type__in=OFFICIAL_SOURCE_TYPES).first() or items.first()
+
+
+def story_coverage(*, story_id: int) -> int:
+    """How many distinct sources carry the story (items without a source count once each)."""
+    items = NewsItem.objects.filter(story_id=story_id)
+    return (
+        items.exclude(source__isnull=True).values("source").distinct().count()
+        + items.filter(source__isnull=True).count()
+    )

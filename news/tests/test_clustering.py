@@ -62,12 +62,12 @@ def test_fingerprint_is_pinned():
 
     assert signature[:8] == [
         266959686,
-        31109195,
-        1339846085,
+        95645891,
+        1778461517,
         758834562,
         436935993,
         85197738,
-        955262866,
+        1756551810,
         609066819,
     ]
 
@@ -104,10 +104,14 @@ def test_similarity_of_identical_unrelated_and_empty_texts():
     assert similarity([], []) == 0.0
 
 
-def test_fingerprint_estimates_the_exact_similarity():
-    estimate = similarity(BLOG.fingerprint, REWRITE.fingerprint)
+def test_fingerprint_estimates_the_term_overlap():
+    from news.clustering import _analyse
 
-    assert estimate == pytest.approx(story_similarity(BLOG, REWRITE), abs=0.15)
+    left = set(_analyse(BLOG.title, BLOG.summary).weights)
+    right = set(_analyse(REWRITE.title, REWRITE.summary).weights)
+    exact = len(left & right) / len(left | right)
+
+    assert similarity(BLOG.fingerprint, REWRITE.fingerprint) == pytest.approx(exact, abs=0.15)
 
 
 def test_normalisation_ignores_case_punctuation_markup_and_word_forms():

@@ -67,3 +67,27 @@ def test_fallback_for_databases_without_full_text(monkeypatch, corpus):
 
 def test_snippet_html_is_escaped():
     assert highlighted_snippet("a <script> \ue000b\ue001") == "a &lt;script&gt; <mark>b</mark>"
+
+
+def test_story_canonical_item_prefers_the_earliest_official_post():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from news.models import Story
+    from news.selectors import story_canonical_item, story_coverage
+
+    story = Story.objects.create(title="Launch")
+    now = timezone.now()
+    early_coverage = NewsItemFactory(
+        story=story, source_type="news_site", published_at=now - timedelta(hours=3)
+    )
+    official = NewsItemFactory(
+        story=story, source_type="blog", published_at=now - timedelta(hours=2)
+    )
+    NewsItemFactory(story=story, source_type="press_release", published_at=now)
+    assert story_canonical_item(story_id=story.pk) == official
+    assert story_coverage(story_id=story.pk) == 3
+    official.delete()
+    story.items.filter(source_type="press_release").delete()
+    assert story_canonical_item(story_id=story.pk) == early_coverage
