@@ -90,10 +90,15 @@ def sources_claim_due(*, now: datetime | None = None, limit: int = 500) -> list[
 def _record_success(
     *, source: Source, now: datetime, result: FetchResult, ttl_minutes: int | None
 ) -> None:
-    recent = list(
-        NewsItem.objects.filter(source=source, published_at_estimated=False)
-        .order_by("-published_at")
-        .values_list("published_at", flat=True)[:20]
+    # Nothing new behind a 304, so the posting frequency is unchanged: no query.
+    recent = (
+        []
+        if result.not_modified
+        else list(
+            NewsItem.objects.filter(source=source, published_at_estimated=False)
+            .order_by("-published_at")
+            .values_list("published_at", flat=True)[:20]
+        )
     )
     interval = scheduling.next_interval(
         published=recent,
