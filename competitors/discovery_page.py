@@ -7,7 +7,6 @@ decides what to fetch with it.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 from competitors.models import Company, Source
 from competitors.source_detection import github_releases_url
+from news.json_ld import json_ld_blocks
 from news.normalization import clean_text
 from news.pages import HtmlElement, effective_base_url, parse_html_document
 from news.parsing import discover_feed_links
@@ -218,16 +218,7 @@ def _meta_values(document: HtmlElement) -> dict[str, str]:
 
 
 def _json_ld_organization(document: HtmlElement) -> dict[str, object]:
-    for script in document.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        source = script.text or ""
-        if len(source) > _JSON_LD_MAX_CHARS:
-            continue
-        try:
-            data = json.loads(source)
-        except (ValueError, RecursionError):
-            continue  # broken JSON-LD is common and harmless
+    for data in json_ld_blocks(document, max_chars=_JSON_LD_MAX_CHARS):
         for node in _json_ld_nodes(data):
             types = node.get("@type")
             names = types if isinstance(types, list) else [types]

@@ -7,7 +7,6 @@ anything; ``url`` is passed for metadata and link resolution only.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from lxml import etree
 from trafilatura.htmlprocessing import build_html_output
 from trafilatura.settings import Document
 
+from news.json_ld import json_ld_blocks
 from news.normalization import (
     clean_text,
     decode_markup,
@@ -300,16 +300,7 @@ def _canonical_href(document: HtmlElement) -> str | None:
 def _json_ld_facts(document: HtmlElement) -> tuple[frozenset[str], str | None]:
     types: set[str] = set()
     published: str | None = None
-    for script in document.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        source = script.text or ""
-        if len(source) > _JSON_LD_MAX_CHARS:
-            continue
-        try:
-            data = json.loads(source)
-        except (ValueError, RecursionError):
-            continue  # broken JSON-LD is common and harmless
+    for data in json_ld_blocks(document, max_chars=_JSON_LD_MAX_CHARS):
         for node in _json_ld_nodes(data):
             node_types = _schema_types(node.get("@type"))
             types |= node_types
