@@ -167,9 +167,16 @@ def _articles_from_listing(
     return pages
 
 
-def source_refresh(*, source_id: int, fetcher: SafeFetcher | None = None) -> RefreshOutcome:
-    """Fetch one source now and store its new items. Never raises for source faults."""
-    source = Source.objects.select_related("company").get(pk=source_id)
+def source_refresh(
+    *, source_id: int, fetcher: SafeFetcher | None = None, source: Source | None = None
+) -> RefreshOutcome:
+    """Fetch one source now and store its new items. Never raises for source faults.
+
+    Callers refreshing many sources pass each `source` preloaded (with its company),
+    which saves a query per source.
+    """
+    if source is None or source.pk != source_id:
+        source = Source.objects.select_related("company").get(pk=source_id)
     outcome = RefreshOutcome(source_id=source.pk, url=source.url)
     if source.status != Source.Status.ACTIVE:
         outcome.error = f"source is {source.status}"
@@ -304,10 +311,12 @@ def item_fetch_full_text(*, item_id: int, fetcher: SafeFetcher | None = None) ->
 # ---------------------------------------------------------------- many sources, one URL
 
 
-def _refresh_guarded(source_id: int, fetcher: SafeFetcher) -> RefreshOutcome:
+def _refresh_guarded(
+    source_id: int, fetcher: SafeFetcher, source: Source | None = None
+) -> RefreshOutcome:
     # A worker thread must always report back, or the caller would wait forever.
     try:
-        return source_refresh(source_id=source_id, fetcher=fetcher)
+        return source_refresh(source_id=source_id, fetcher=fetcher, source=source)
     except Source.DoesNotExist:
         return RefreshOutcome(source_id=source_id, url="", error="The source no longer exists.")
     except Exception as error:
@@ -339,6 +348,7 @@ def sources_refresh_many(
                 on_done(outcomes[-1])
         return outcomes
 
+    preloaded = Source.objects.select_related("company").in_bulk(source_ids)
     work: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
     for position, source_id in enumerate(source_ids):
         work.put((position, source_id))
@@ -353,7 +363,7 @@ def sources_refresh_many(
                     position, source_id = work.get_nowait()
                 except queue.Empty:
                     return
-                done.put((position, _refresh_guarded(source_id, fetcher)))
+                done.put((position, _refresh_guarded(source_id, fetcher, preloaded.get(source_id))))
         finally:
             connections.close_all()
 
