@@ -39,13 +39,11 @@ class UpsertReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
+def _unique_slug(name: str) -> str:
     base = slugify(name)[:100] or "company"
     slug, suffix = base, 2
-    taken = Company.objects.filter(slug=slug)
-    while (taken.exclude(pk=exclude_pk) if exclude_pk else taken).exists():
+    while Company.objects.filter(slug=slug).exists():
         slug, suffix = f"{base}-{suffix}", suffix + 1
-        taken = Company.objects.filter(slug=slug)
     return slug
 
 

@@ -8,7 +8,7 @@ stories, and rescores every item whose story coverage changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from news.keywords import extract_keywords
 from news.mentions import CompanyMatcher, CompanyNames, primary_company
 from news.models import NewsItem, PriorityWeights, Story
 from news.priority import PriorityWeightsData, priority_score
+from news.selectors import stories_coverage
 from news.summaries import extractive_summary, is_usable_summary
 
 STORY_WINDOW = timedelta(hours=72)
@@ -190,18 +191,6 @@ def _assign_stories(items: Sequence[NewsItem]) -> set[int]:
     return changed
 
 
-def _coverage(story_ids: Iterable[int]) -> dict[int, int]:
-    rows = (
-        Story.objects.filter(id__in=list(story_ids))
-        .annotate(
-            sources=Count("items__source", distinct=True)
-            + Count("items", filter=Q(items__source__isnull=True), distinct=True)
-        )
-        .values_list("id", "sources")
-    )
-    return dict(rows)
-
-
 @transaction.atomic
 def news_items_analyse(*, item_ids: Sequence[int], now: datetime | None = None) -> int:
     """Classify, summarise, tag, link mentions, cluster and score the given items.
@@ -237,9 +226,13 @@ def news_items_analyse(*, item_ids: Sequence[int], now: datetime | None = None) 
             for company_id in result.mentions
         )
     changed_stories = _assign_stories(items)
-    coverage = _coverage({item.story_id for item in items if item.story_id} | changed_stories)
+    coverage = stories_coverage(
+        story_ids={item.story_id for item in items if item.story_id} | changed_stories
+    )
     for item in items:
-        item.priority_score = _score(item, coverage=coverage, weights=context.weights, now=now)
+        item.priority_score = item_priority(
+            item, coverage=coverage, weights=context.weights, now=now
+        )
     _write_analysis(items)
     mention_model.objects.bulk_create(through_rows, ignore_conflicts=True)
     if changed_stories:
@@ -293,7 +286,7 @@ def _write_analysis(items: Sequence[NewsItem]) -> None:
         )
 
 
-def _score(
+def item_priority(
     item: NewsItem, *, coverage: dict[int, int], weights: PriorityWeightsData, now: datetime
 ) -> float:
     return round(
@@ -311,7 +304,7 @@ def _score(
 
 def _rescore_stories(*, stories: set[int], weights: PriorityWeightsData, now: datetime) -> None:
     """Refresh story counts and rescore every item of stories whose coverage grew."""
-    coverage = _coverage(stories)
+    coverage = stories_coverage(story_ids=stories)
     members = NewsItem.objects.filter(story=OuterRef("pk")).values("story")
     Story.objects.filter(id__in=list(stories)).update(
         item_count=Subquery(members.annotate(n=Count("id")).values("n")),
@@ -323,5 +316,5 @@ def _rescore_stories(*, stories: set[int], weights: PriorityWeightsData, now: da
         )
     )
     for sibling in siblings:
-        sibling.priority_score = _score(sibling, coverage=coverage, weights=weights, now=now)
+        sibling.priority_score = item_priority(sibling, coverage=coverage, weights=weights, now=now)
     NewsItem.objects.bulk_update(siblings, ["priority_score"], batch_size=500)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
+from news.analysis import item_priority
 from news.classification import classify, current_rule_set
-from news.models import NewsItem, PriorityWeights, Story
-from news.priority import priority_score
+from news.models import NewsItem, PriorityWeights
+from news.selectors import stories_coverage
 
 BATCH = 500
 
@@ -49,14 +49,7 @@ def news_items_reclassify(
         if not batch:
             return changed
         last_id = batch[-1].id
-        coverage = dict(
-            Story.objects.filter(id__in={item.story_id for item in batch if item.story_id})
-            .annotate(
-                sources=Count("items__source", distinct=True)
-                + Count("items", filter=Q(items__source__isnull=True), distinct=True)
-            )
-            .values_list("id", "sources")
-        )
+        coverage = stories_coverage(story_ids={item.story_id for item in batch if item.story_id})
         updated = []
         for item in batch:
             category = (
@@ -68,19 +61,10 @@ def news_items_reclassify(
                 ).category
                 or ""
             )
-            score = round(
-                priority_score(
-                    category=category or None,
-                    source_type=item.source_type,
-                    coverage=coverage.get(item.story_id, 1) if item.story_id else 1,
-                    published_at=item.published_at,
-                    now=now,
-                    weights=weights,
-                ),
-                4,
-            )
-            if (category, score) != (item.category, item.priority_score):
-                item.category, item.priority_score = category, score
+            before = (item.category, item.priority_score)
+            item.category = category
+            item.priority_score = item_priority(item, coverage=coverage, weights=weights, now=now)
+            if (item.category, item.priority_score) != before:
                 updated.append(item)
         with transaction.atomic():
             NewsItem.objects.bulk_update(updated, ["category", "priority_score"])

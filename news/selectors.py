@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
-from news.models import NewsItem
+from news.models import NewsItem, Story
 
 SEARCH_CONFIG = "english"
 # The snippet is plain text that may contain "<": matches are marked with two
@@ -102,10 +103,17 @@ def story_canonical_item(*, story_id: int) -> NewsItem | None:
     return items.filter(source_type__in=OFFICIAL_SOURCE_TYPES).first() or items.first()
 
 
-def story_coverage(*, story_id: int) -> int:
-    """How many distinct sources carry the story (items without a source count once each)."""
-    items = NewsItem.objects.filter(story_id=story_id)
-    return (
-        items.exclude(source__isnull=True).values("source").distinct().count()
-        + items.filter(source__isnull=True).count()
+def stories_coverage(*, story_ids: Iterable[int]) -> dict[int, int]:
+    """Story id → how many distinct sources carry it (items without a source count once each)."""
+    return dict(
+        Story.objects.filter(id__in=list(story_ids))
+        .annotate(
+            sources=Count("items__source", distinct=True)
+            + Count("items", filter=Q(items__source__isnull=True), distinct=True)
+        )
+        .values_list("id", "sources")
     )
+
+
+def story_coverage(*, story_id: int) -> int:
+    return stories_coverage(story_ids=[story_id]).get(story_id, 0)

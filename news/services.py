@@ -216,6 +216,7 @@ def source_refresh(
                 fetched_at=now,
             )
             _note_stored(outcome, stored)
+            analyse_safely(stored.new_ids)
         _record_success(source=source, now=now, result=result, ttl_minutes=ttl_minutes)
     except (FetchError, FeedParseError) as error:
         outcome.error = str(error)
@@ -234,7 +235,6 @@ def _note_stored(outcome: RefreshOutcome, stored: StoreResult) -> None:
     outcome.new_items = stored.new
     outcome.duplicates = stored.duplicates
     outcome.new_ids = stored.new_ids
-    analyse_safely(stored.new_ids)
 
 
 def analyse_safely(item_ids: list[int]) -> None:
@@ -421,6 +421,7 @@ def url_ingest(*, url: str, fetcher: SafeFetcher | None = None) -> RefreshOutcom
             fetched_at=now,
         )
         _note_stored(outcome, stored)
+        analyse_safely(stored.new_ids)
     except (FetchError, FeedParseError) as error:
         outcome.error = str(error)
     if outcome.new_ids:
