@@ -8,6 +8,7 @@ stories, and rescores every item whose story coverage changed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,8 +31,9 @@ from news.summaries import extractive_summary, is_usable_summary
 
 STORY_WINDOW = timedelta(hours=72)
 CANDIDATE_LIMIT = 2000
-# Keywords read the title, the summary and the opening of the text.
-KEYWORD_SAMPLE = 1500
+# Keywords read the title, the summary and the opening of the text: the lead says
+# what a piece is about, and keyword extraction is the costliest step per character.
+KEYWORD_SAMPLE = 800
 # Only the start of long articles is read for mentions and keywords: enough to
 # find what a piece is about, and it bounds the cost of 100 KB pages.
 TEXT_SAMPLE = 20_000
@@ -51,23 +53,32 @@ class Context:
     @classmethod
     def load(cls) -> Context:
         companies = list(
-            Company.objects.filter(active=True).values("id", "name", "slug", "aliases")
-        )
-        matcher = CompanyMatcher.build(
-            CompanyNames(
-                id=row["id"],
-                name=row["name"],
-                aliases=[alias for alias in row["aliases"] or [] if isinstance(alias, str)],
-            )
-            for row in companies
+            Company.objects.filter(active=True)
+            .order_by("id")
+            .values_list("id", "name", "slug", "aliases")
         )
         return cls(
             rules=current_rule_set(),
             weights=PriorityWeights.load().as_data(),
-            matcher=matcher,
-            company_names={row["id"]: row["name"] for row in companies},
-            company_slugs={row["id"]: row["slug"] for row in companies},
+            matcher=_matcher(
+                tuple(
+                    (company_id, name, tuple(a for a in aliases or [] if isinstance(a, str)))
+                    for company_id, name, _, aliases in companies
+                )
+            ),
+            company_names={row[0]: row[1] for row in companies},
+            company_slugs={row[0]: row[2] for row in companies},
         )
+
+
+# Building the matcher costs more than analysing a small batch, and the companies
+# rarely change: it is rebuilt only when their names or aliases do.
+@functools.lru_cache(maxsize=4)
+def _matcher(companies: tuple[tuple[int, str, tuple[str, ...]], ...]) -> CompanyMatcher:
+    return CompanyMatcher.build(
+        CompanyNames(id=company_id, name=name, aliases=list(aliases))
+        for company_id, name, aliases in companies
+    )
 
 
 @dataclass(frozen=True)
@@ -92,10 +103,14 @@ def analyse_text(
     sample = text[:TEXT_SAMPLE]
     if not is_usable_summary(summary, title=title):
         summary = extractive_summary(sample, max_chars=SUMMARY_MAX) or summary
+    elif len(summary) > SUMMARY_MAX:
+        # Many feeds put the whole post in the description; the summary is its lead,
+        # and the full text stays in content_text.
+        summary = extractive_summary(summary, max_chars=SUMMARY_MAX) or summary[:SUMMARY_MAX]
     mentions = context.matcher.find(title=title, summary=summary, text=sample)
     keywords = extract_keywords(
         title=title,
-        text=f"{summary}\n{sample[:KEYWORD_SAMPLE]}",
+        text=_keyword_text(summary=summary, text=sample),
         exclude=[
             context.company_names[company_id]
             for company_id in {*mentions, source_company_id}
@@ -112,6 +127,15 @@ def analyse_text(
         primary_company_id=primary_company(source_company_id=source_company_id, mentions=mentions),
         fingerprint=fingerprint(title=title, summary=summary),
     )
+
+
+def _keyword_text(*, summary: str, text: str) -> str:
+    """The summary and the opening of the text, without reading the summary twice:
+    feeds often publish one description that becomes both."""
+    body = text[:KEYWORD_SAMPLE]
+    if summary and " ".join(text[: len(summary) * 2].split()).startswith(" ".join(summary.split())):
+        return body
+    return f"{summary}\n{body}"
 
 
 def _story_text(item: NewsItem) -> StoryText:
@@ -159,9 +183,11 @@ def _assign_stories(items: Sequence[NewsItem]) -> set[int]:
         )
     )
     by_id = {candidate.id: candidate for candidate in candidates}
+    item_ids = {item.id for item in items}
     for item in items:
         by_id[item.id] = item
     changed: set[int] = set()
+    relinked: list[NewsItem] = []
     for item in items:
         if item.story_id is not None:
             continue
@@ -185,21 +211,32 @@ def _assign_stories(items: Sequence[NewsItem]) -> set[int]:
                 last_seen_at=max(match.published_at, item.published_at),
             )
             match.story_id = story.id
-            NewsItem.objects.filter(pk=match.pk).update(story=story)
+            if match.id not in item_ids:
+                relinked.append(match)
         item.story_id = match.story_id
         changed.add(match.story_id)
+    # Items of this batch are written with the rest of their analysis.
+    _update_column(relinked, "story_id", "bigint", [match.story_id for match in relinked])
     return changed
 
 
 @transaction.atomic
-def news_items_analyse(*, item_ids: Sequence[int], now: datetime | None = None) -> int:
+def news_items_analyse(
+    *, item_ids: Sequence[int], now: datetime | None = None, only_pending: bool = False
+) -> int:
     """Classify, summarise, tag, link mentions, cluster and score the given items.
 
     Idempotent: re-analysing an item recomputes the same fields. Query count per
-    batch is constant, apart from one INSERT per new story.
+    batch is constant, apart from one INSERT per new story. Items another worker
+    is analysing right now are skipped (their rows are locked); with
+    ``only_pending``, so are items already analysed, which makes a redelivered
+    task cost one query.
     """
     now = now or timezone.now()
-    items = list(NewsItem.objects.filter(id__in=list(item_ids)))
+    rows = NewsItem.objects.filter(id__in=list(item_ids))
+    if only_pending:
+        rows = rows.filter(analysed_at__isnull=True)
+    items = list(rows.select_for_update(skip_locked=True, of=("self",)).order_by("id"))
     if not items:
         return 0
     context = Context.load()
@@ -315,6 +352,34 @@ def _rescore_stories(*, stories: set[int], weights: PriorityWeightsData, now: da
             "id", "category", "source_type", "published_at", "story_id", "priority_score"
         )
     )
+    rescored = []
     for sibling in siblings:
-        sibling.priority_score = item_priority(sibling, coverage=coverage, weights=weights, now=now)
-    NewsItem.objects.bulk_update(siblings, ["priority_score"], batch_size=500)
+        score = item_priority(sibling, coverage=coverage, weights=weights, now=now)
+        if score != sibling.priority_score:
+            sibling.priority_score = score
+            rescored.append(sibling)
+    _update_column(
+        rescored, "priority_score", "float8", [sibling.priority_score for sibling in rescored]
+    )
+
+
+def _update_column(
+    items: Sequence[NewsItem], column: str, sql_type: str, values: list[Any]
+) -> None:
+    """Set one column of many rows to per-row values in a single statement."""
+    if not items:
+        return
+    if connection.vendor != "postgresql":
+        field = NewsItem._meta.get_field(column).name
+        for item, value in zip(items, values, strict=True):
+            setattr(item, column, value)
+        NewsItem.objects.bulk_update(items, [field], batch_size=500)
+        return
+    table = NewsItem._meta.db_table
+    # Identifiers come from this module's callers; every value is bound.
+    sql = (
+        f"UPDATE {table} AS n SET {column} = v.value "  # noqa: S608
+        f"FROM unnest(%s::bigint[], %s::{sql_type}[]) AS v(id, value) WHERE n.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[item.id for item in items], values])

@@ -17,7 +17,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import operator
 import re
+import struct
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,43 +42,27 @@ MAX_TITLE_CHARS = 500
 
 # ---------------------------------------------------------------- MinHash
 
-_PRIME = (1 << 61) - 1
 _VALUE_MASK = 0xFFFFFFFF
 # The signature of an empty text is this value throughout; two such signatures are not
 # similar, since neither says anything.
 _EMPTY = _VALUE_MASK
+# Each of the signature's hash functions is one 32-bit slice of a term's SHAKE-128
+# output, read little-endian: every process and every machine computes the same values,
+# and one digest per term replaces 64 modular multiplications in Python.
+_SIGNATURE = struct.Struct(f"<{FINGERPRINT_SIZE}I")
 
 
-def _hash_parameters(count: int) -> tuple[tuple[int, int], ...]:
-    # Derived from fixed labels, so every process and every release computes the same
-    # permutations; changing them would make stored fingerprints incomparable.
-    parameters = []
-    for index in range(count):
-        digest = hashlib.blake2b(f"story-minhash-{index}".encode(), digest_size=16).digest()
-        multiplier = int.from_bytes(digest[:8], "big") % (_PRIME - 1) + 1
-        increment = int.from_bytes(digest[8:], "big") % _PRIME
-        parameters.append((multiplier, increment))
-    return tuple(parameters)
-
-
-_PARAMETERS = _hash_parameters(FINGERPRINT_SIZE)
-
-
-def _base_hash(term: str) -> int:
-    return int.from_bytes(
-        hashlib.blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
-    )
+def _term_hashes(term: str) -> tuple[int, ...]:
+    digest = hashlib.shake_128(term.encode("utf-8", "surrogatepass")).digest(_SIGNATURE.size)
+    return _SIGNATURE.unpack(digest)
 
 
 def minhash(terms: Iterable[str]) -> list[int]:
     """The MinHash signature of a set of terms (all ``_EMPTY`` for no terms)."""
-    hashes = {_base_hash(term) for term in terms}
-    if not hashes:
+    rows = [_term_hashes(term) for term in set(terms)]
+    if not rows:
         return [_EMPTY] * FINGERPRINT_SIZE
-    return [
-        min(((multiplier * value + increment) % _PRIME) & _VALUE_MASK for value in hashes)
-        for multiplier, increment in _PARAMETERS
-    ]
+    return list(map(min, zip(*rows, strict=True)))
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
@@ -87,7 +73,7 @@ def similarity(a: Sequence[int], b: Sequence[int]) -> float:
     """
     if len(a) != len(b) or not a or _is_empty(a) or _is_empty(b):
         return 0.0
-    return sum(left == right for left, right in zip(a, b, strict=True)) / len(a)
+    return sum(map(operator.eq, a, b)) / len(a)
 
 
 def _is_empty(signature: Sequence[int]) -> bool:
@@ -329,40 +315,66 @@ def _add_token(
     previous: re.Match[str] | None,
     capitals_uninformative: bool,
 ) -> None:
-    raw = match.group()
+    word = _word(match.group())
+    if word is None:
+        return
+    if word.cjk_terms:
+        for term in word.cjk_terms:
+            _add(facts, term, 1)
+        return
+    if word.is_number:
+        _add_number(facts, text, word.term, match, previous)
+        return
+    # A name: "OpenAI", "XetHub" and "MCP" by their capitals inside, "Comet" by a capital
+    # where a plain word would have none.
+    distinctive = (
+        word.may_be_name
+        and not capitals_uninformative
+        and (word.inner_capitals or not _is_sentence_start(text, match.start()))
+    )
+    _add(facts, word.term, DISTINCTIVE_WEIGHT if distinctive else 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    term: str
+    cjk_terms: tuple[str, ...] = ()
+    is_number: bool = False
+    # Capitalised, and not one of the names every AI story mentions.
+    may_be_name: bool = False
+    inner_capitals: bool = False
+
+
+# What a word stands for depends on the word alone; where it stands (a sentence start,
+# the word before a version number) is decided by the caller. Words repeat across
+# items, so the answers are remembered.
+@functools.lru_cache(maxsize=65_536)
+def _word(raw: str) -> _Word | None:
     if raw.lower().endswith("'s"):
         raw = raw[:-2]
     if "'" in raw:
-        return
+        return None
     lowered = raw.casefold()
     if _CJK_RUN.match(lowered):
-        for term in _cjk_terms(lowered):
-            _add(facts, term, 1)
-        return
+        return _Word(term=lowered, cjk_terms=tuple(_cjk_terms(lowered)))
     if any(char.isdigit() for char in lowered):
-        _add_number(facts, text, lowered, match, previous)
-        return
+        return _Word(term=lowered, is_number=True)
     if len(lowered) < 2 or lowered in STOP_WORDS:
-        return
+        return None
     if _CYRILLIC.search(lowered):
         term = lowered[:CYRILLIC_STEM_CHARS]
     else:
         if singular(lowered) in _COMMON_WORDS:
-            return
+            return None
         term = _stem(lowered)
         if term in STOP_WORDS:
-            return
-    # A name: "OpenAI", "XetHub" and "MCP" by their capitals inside, "Comet" by a capital
-    # where a plain word would have none.
-    distinctive = (
-        lowered not in _UBIQUITOUS_NAMES
-        and not capitals_uninformative
-        and (
-            any(char.isupper() for char in raw[1:])
-            or (raw[0].isupper() and not _is_sentence_start(text, match.start()))
-        )
+            return None
+    inner_capitals = any(char.isupper() for char in raw[1:])
+    return _Word(
+        term=term,
+        may_be_name=lowered not in _UBIQUITOUS_NAMES and (inner_capitals or raw[0].isupper()),
+        inner_capitals=inner_capitals,
     )
-    _add(facts, term, DISTINCTIVE_WEIGHT if distinctive else 1)
 
 
 def _add_number(

@@ -12,6 +12,7 @@ words they are made of.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -19,6 +20,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from news.normalization import html_to_text
 
@@ -184,6 +186,7 @@ _IRREGULAR = {
 _LATIN_WORD = re.compile(r"^[a-z]+(?:-[a-z]+)*$")
 
 
+@functools.lru_cache(maxsize=65_536)
 def singular(word: str) -> str:
     """The singular of a lower-case English word, by simple suffix rules.
 
@@ -241,8 +244,7 @@ MAX_CJK_TERM_CHARS = 4
 MAX_NAME_WORDS = 2
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     term: str
     # The word as written began with a capital letter: "Claude 3.5" is a product,
     # "chapter 3" is not.
@@ -261,29 +263,37 @@ def _prepare(text: str) -> str:
     return _URL_OR_EMAIL.sub(" \n ", text)
 
 
+# Words repeat across items far more than they vary, so what a word stands for is
+# remembered (see ``_word``).
 def _tokens(text: str) -> Iterator[_Token | None]:
     """Normalised tokens; stop words and other non-terms come out as None, a phrase break."""
     previous_end = 0
     previous_possessive = False
-    for match in _TOKEN.finditer(_prepare(text)):
-        gap = match.string[previous_end : match.start()]
-        previous_end = match.end()
-        raw = match.group()
-        possessive = raw.lower().endswith("'s")
-        term = _normalise(raw[:-2] if possessive else raw)
+    prepared = _prepare(text)
+    for match in _TOKEN.finditer(prepared):
+        start, end = match.span()
+        gap = prepared[previous_end:start]
+        previous_end = end
+        term, possessive, capitalised = _word(match.group())
         if term is None:
             previous_possessive = False
             yield None
             continue
-        capitalised = raw[0].isupper()
-        sentence_start = match.start() == 0 or bool(_SENTENCE_GAP.search(gap))
+        sentence_start = start == 0 or bool(_SENTENCE_GAP.search(gap))
         yield _Token(
-            term=term,
-            capitalised=capitalised,
-            joined_to_previous=not gap.strip() and not previous_possessive,
-            name_like=capitalised and not sentence_start,
+            term,
+            capitalised,
+            not previous_possessive and not gap.strip(),
+            capitalised and not sentence_start,
         )
         previous_possessive = possessive
+
+
+@functools.lru_cache(maxsize=65_536)
+def _word(raw: str) -> tuple[str | None, bool, bool]:
+    """The term a word stands for, whether it is possessive, and whether it is capitalised."""
+    possessive = raw.lower().endswith("'s")
+    return _normalise(raw[:-2] if possessive else raw), possessive, raw[0].isupper()
 
 
 def _normalise(raw: str) -> str | None:
@@ -334,9 +344,9 @@ def _shown_forms(tokens: Iterable[_Token | None]) -> dict[str, str]:
 
 def _shown(tokens: list[_Token | None], forms: dict[str, str]) -> list[_Token | None]:
     return [
-        None
-        if token is None
-        else _Token(forms[token.term], token.capitalised, token.joined_to_previous, token.name_like)
+        token
+        if token is None or forms[token.term] == token.term
+        else token._replace(term=forms[token.term])
         for token in tokens
     ]
 
@@ -345,6 +355,7 @@ def _has_digit(word: str) -> bool:
     return any(char.isdigit() for char in word)
 
 
+@functools.lru_cache(maxsize=65_536)
 def _is_number(term: str) -> bool:
     return bool(_NUMBER_LIKE.match(term))
 

@@ -216,7 +216,7 @@ def source_refresh(
                 fetched_at=now,
             )
             _note_stored(outcome, stored)
-            analyse_safely(stored.new_ids)
+            items_queue_analysis(stored.new_ids)
         _record_success(source=source, now=now, result=result, ttl_minutes=ttl_minutes)
     except (FetchError, FeedParseError) as error:
         outcome.error = str(error)
@@ -237,8 +237,25 @@ def _note_stored(outcome: RefreshOutcome, stored: StoreResult) -> None:
     outcome.new_ids = stored.new_ids
 
 
-def analyse_safely(item_ids: list[int]) -> None:
-    """Analyse freshly stored items; a failure here never loses them.
+def items_queue_analysis(item_ids: list[int]) -> None:
+    """Hand freshly stored items to the analysis workers (the ``analysis`` queue).
+
+    Analysis is CPU work; on its own worker processes it neither holds up
+    fetching nor shares an interpreter with the fetch threads. If the broker
+    cannot take the task, the items stay pending for the periodic sweep.
+    """
+    if not item_ids:
+        return
+    from news.tasks import items_analyse
+
+    try:
+        items_analyse.delay(list(item_ids))  # type: ignore[attr-defined]
+    except Exception:  # the items are stored; the sweep will analyse them
+        logger.exception("could not queue analysis of %s items; they stay pending", len(item_ids))
+
+
+def analyse_safely(item_ids: list[int], *, only_pending: bool = False) -> None:
+    """Analyse stored items; a failure here never loses them.
 
     Items left unanalysed (analysed_at is null) are picked up by the periodic
     `news.analyse_pending` task.
@@ -246,24 +263,34 @@ def analyse_safely(item_ids: list[int]) -> None:
     if not item_ids:
         return
     try:
-        news_items_analyse(item_ids=item_ids)
+        news_items_analyse(item_ids=item_ids, only_pending=only_pending)
     except Exception:  # stored items must survive an analysis bug; Sentry gets it
-        logger.exception("analysis of %s new items failed; they stay pending", len(item_ids))
+        logger.exception("analysis of %s items failed; they stay pending", len(item_ids))
 
 
-def news_items_analyse_pending(*, batch_size: int = 500, limit: int = 5000) -> int:
+# Items this fresh most likely have an analysis task queued; the sweep leaves
+# them to it rather than racing it.
+PENDING_GRACE = timedelta(minutes=2)
+
+
+def news_items_analyse_pending(
+    *, batch_size: int = 500, limit: int = 5000, now: datetime | None = None
+) -> int:
     """Analyse items that were stored but never analysed, oldest first."""
+    cutoff = (now or timezone.now()) - PENDING_GRACE
     done = 0
+    last_id = 0
     while done < limit:
         ids = list(
-            NewsItem.objects.filter(analysed_at__isnull=True)
+            NewsItem.objects.filter(analysed_at__isnull=True, fetched_at__lt=cutoff, id__gt=last_id)
             .order_by("id")
             .values_list("id", flat=True)[:batch_size]
         )
         if not ids:
             break
-        news_items_analyse(item_ids=ids)
-        done += len(ids)
+        done += news_items_analyse(item_ids=ids, only_pending=True)
+        # Rows skipped because another worker holds them must not be asked for again.
+        last_id = ids[-1]
     return done
 
 

@@ -165,8 +165,11 @@ def _is_meaningful(paragraph: str) -> bool:
     return len(paragraph) >= MIN_UNPUNCTUATED_CHARS and words >= MIN_UNPUNCTUATED_WORDS
 
 
+_CJK = re.compile("[\u3040-\u9fff\uac00-\ud7af]")
+
+
 def _has_cjk(text: str) -> bool:
-    return any("\u3040" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af" for char in text)
+    return _CJK.search(text) is not None
 
 
 _CLOSERS = "\"'\u201d\u2019\u00bb)]"

@@ -43,6 +43,14 @@ def item_extract_full_text(item_id: int) -> bool:
     return services.item_fetch_full_text(item_id=item_id)
 
 
+# Idempotent: only items still pending are analysed, so a redelivery is cheap.
+@shared_task(
+    name="news.items_analyse", ignore_result=True, acks_late=True, reject_on_worker_lost=True
+)
+def items_analyse(item_ids: list[int]) -> None:
+    services.analyse_safely(item_ids, only_pending=True)
+
+
 @shared_task(name="news.analyse_pending", ignore_result=True)
 def analyse_pending() -> int:
     return services.news_items_analyse_pending()

@@ -156,7 +156,7 @@ CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_QUEUE_NAMES = ["default", "scrape", "extract", "digests", "notifications"]
+CELERY_QUEUE_NAMES = ["default", "scrape", "extract", "analysis", "digests", "notifications"]
 CELERY_TASK_QUEUES = [
     Queue(name, Exchange(name, type="direct"), routing_key=name) for name in CELERY_QUEUE_NAMES
 ]
@@ -165,6 +165,8 @@ CELERY_TASK_ROUTES = {
     "accounts.email_send": {"queue": "notifications"},
     "news.source_fetch": {"queue": "scrape"},
     "news.item_extract_full_text": {"queue": "extract"},
+    "news.items_analyse": {"queue": "analysis"},
+    "news.analyse_pending": {"queue": "analysis"},
 }
 
 # Declared here, synced to django_celery_beat by `manage.py sync_periodic_tasks`
@@ -184,7 +186,7 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
     "news: analyse pending items": {
         "task": "news.analyse_pending",
         "every_seconds": 300,
-        "queue": "extract",
+        "queue": "analysis",
     },
 }
 

@@ -313,3 +313,63 @@ def test_many_sources_refresh_concurrently_on_a_thread_pool(http_server, fetcher
     assert [outcome.source_id for outcome in outcomes] == ids
     assert len(seen) == 6
     assert NewsItem.objects.count() == 12
+
+
+@pytest.fixture
+def queued_analysis(settings):
+    """Tasks go to the real Redis broker instead of running inline; yields a reader of
+    the item ids waiting on the ``analysis`` queue."""
+    import base64
+    import json
+
+    import redis
+
+    from config.celery_app import app
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("analysis")
+    app.conf.task_always_eager = False
+
+    def waiting() -> list[list[int]]:
+        messages = [json.loads(raw) for raw in client.lrange("analysis", 0, -1)]
+        return [json.loads(base64.b64decode(m["body"]))[0][0] for m in messages]
+
+    try:
+        yield waiting
+    finally:
+        app.conf.task_always_eager = True
+        client.delete("analysis")
+        client.close()
+
+
+def test_new_items_are_handed_to_the_analysis_queue(http_server, fetcher, queued_analysis):
+    http_server.add("/feed.xml", Reply(headers=FEED, body=rss(http_server.base_url, 3)))
+    source = _feed_source(http_server)
+
+    source_refresh(source_id=source.pk, fetcher=fetcher)
+
+    stored = sorted(NewsItem.objects.filter(source=source).values_list("id", flat=True))
+    assert [sorted(ids) for ids in queued_analysis()] == [stored]
+    # Fetching did not wait for analysis: the workers on that queue do it.
+    assert NewsItem.objects.filter(source=source, analysed_at__isnull=True).count() == 3
+
+
+def test_items_stay_pending_when_the_broker_refuses_the_task(
+    http_server, fetcher, monkeypatch, caplog
+):
+    from kombu.exceptions import OperationalError
+
+    from news import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.items_analyse, "delay", broker_down)
+    http_server.add("/feed.xml", Reply(headers=FEED, body=rss(http_server.base_url, 2)))
+    source = _feed_source(http_server)
+
+    outcome = source_refresh(source_id=source.pk, fetcher=fetcher)
+
+    assert (outcome.error, outcome.new_items) == ("", 2)
+    assert NewsItem.objects.filter(source=source, analysed_at__isnull=True).count() == 2
+    assert "could not queue analysis of 2 items" in caplog.text
