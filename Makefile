@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-fast lint format bench check-deploy migrations-check messages clean
+.PHONY: install run test test-fast test-browser lint format bench check-deploy migrations-check messages clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -n auto --dist loadfile -m "not slow" $(PYTEST_ARGS)
+
+# Only the browser tests (also part of `make test`). They drive the system's Chromium,
+# installed with apt-get when missing and run as root; CHROMIUM_PATH picks another
+# Chromium or Chrome. Screenshots land in artifacts/screenshots/.
+test-browser: install
+	$(BIN)/pytest -m browser $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def validate_timezone_name(value: str) -> None:
+    if value not in available_timezone_names():
+        raise ValidationError(_("Unknown time zone: %(value)s."), params={"value": value})
+
+
+@functools.cache
+def available_timezone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 class UserManager(BaseUserManager["User"]):
@@ -59,6 +72,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Staff can log into the admin site and use operator endpoints."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # An IANA zone name ("Europe/Berlin"); dates are shown and digests scheduled in it.
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_timezone_name]
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -85,3 +102,36 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Preferences(models.Model):
+    """What a user follows: it decides their dashboard, their digests and their alerts."""
+
+    class Scope(models.TextChoices):
+        TRACKED = "tracked", _("My companies and categories")
+        ALL = "all", _("All news")
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="preferences", verbose_name=_("user")
+    )
+    tracked_companies = models.ManyToManyField(
+        "competitors.Company",
+        related_name="followers",
+        blank=True,
+        verbose_name=_("tracked companies"),
+    )
+    # Category values (news.categories.Category); empty means every category.
+    categories = models.JSONField(_("interested categories"), default=list, blank=True)
+    # Lower-cased words or phrases; an item matching one counts as of interest.
+    keywords = models.JSONField(_("keywords"), default=list, blank=True)
+    scope = models.CharField(
+        _("dashboard shows"), max_length=16, choices=Scope.choices, default=Scope.TRACKED
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from accounts.models import User
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models.functions import Lower
+
+from accounts.models import Preferences, User
+from competitors.models import Company
 
 
 def user_get_by_email(*, email: str) -> User | None:
@@ -11,3 +18,51 @@ def user_get_by_email(*, email: str) -> User | None:
 
 def superuser_exists() -> bool:
     return User.objects.filter(is_superuser=True).exists()
+
+
+def preferences_get(*, user: User) -> Preferences | None:
+    """The user's saved preferences, or None before their first save."""
+    return Preferences.objects.filter(user=user).first()
+
+
+def tracked_company_ids(*, user: User) -> set[int]:
+    return set(
+        Preferences.tracked_companies.through.objects.filter(preferences__user=user).values_list(
+            "company_id", flat=True
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CompanyOption:
+    id: int
+    name: str
+    selected: bool
+
+
+MAX_PICKER_MATCHES = 200
+
+
+def company_picker_options(*, search: str, selected_ids: Iterable[int]) -> list[CompanyOption]:
+    """Companies for the preferences checkboxes: every selected one first (so a
+    search never hides, and a save never drops, a company already picked), then
+    the active companies whose name matches `search`, by name."""
+    selected = sorted(set(selected_ids))
+    # PostgreSQL text cannot hold NUL, even in a query parameter.
+    search = " ".join(search.replace("\x00", "").split())[:100]
+    matches = Q(active=True)
+    if search:
+        matches &= Q(name__icontains=search) | Q(slug__icontains=search)
+    rows = (
+        Company.objects.filter(matches | Q(pk__in=selected))
+        .annotate(
+            is_selected=Case(
+                When(pk__in=selected, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("-is_selected", Lower("name"), "pk")
+        .values_list("pk", "name", "is_selected")
+    )[: MAX_PICKER_MATCHES + len(selected)]
+    return [CompanyOption(id=pk, name=name, selected=chosen) for pk, name, chosen in rows]

@@ -1,15 +1,17 @@
-"""Writes for accounts: sign-up, email verification and preferences."""
+"""Writes for accounts: sign-up, email verification, settings, deletion and preferences."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.models import User
+from accounts.models import Preferences, User
 from accounts.tasks import email_send
 from accounts.tokens import make_verification_token, read_verification_token
 
@@ -20,6 +22,7 @@ def user_create(*, email: str, password: str, full_name: str = "", language: str
     user = User.objects.create_user(
         email=email, password=password, full_name=full_name.strip(), language=language
     )
+    preferences_ensure(user=user)
     user_send_verification_email(user=user)
     return user
 
@@ -73,3 +76,101 @@ def user_update_profile(*, user: User, full_name: str, language: str) -> User:
     user.language = language
     user.save(update_fields=["full_name", "language"])
     return user
+
+
+class EmailTakenError(ValueError):
+    """Another account already has the address (case-insensitively)."""
+
+
+def user_update_settings(
+    *, user: User, full_name: str, email: str, language: str, timezone: str
+) -> bool:
+    """Save the account settings; returns whether the email address changed.
+
+    A new address is unverified until its owner follows the link sent to it; the
+    link is queued only once the transaction commits. Raises EmailTakenError when
+    another account took the address meanwhile (the case-insensitive unique
+    constraint decides, not the earlier form check).
+    """
+    email = User.objects.normalize_email(email).lower()
+    email_changed = email != user.email
+    user.full_name = " ".join(full_name.split())
+    user.language = language
+    user.timezone = timezone
+    fields = ["full_name", "language", "timezone"]
+    if email_changed:
+        user.email = email
+        user.is_verified = False
+        fields += ["email", "is_verified"]
+    try:
+        with transaction.atomic():
+            user.save(update_fields=fields)
+            if email_changed:
+                user_send_verification_email(user=user)
+    except IntegrityError as error:
+        user.refresh_from_db()
+        raise EmailTakenError(email) from error
+    if email_changed:
+        logger.info("user %s changed their email address", user.pk)
+    return email_changed
+
+
+def user_delete(*, user: User) -> None:
+    """Delete the account and everything that belongs to it.
+
+    Preferences, reading states and the rest cascade in the database; nothing of
+    the user is kept. The caller logs the session out.
+    """
+    user_id = user.pk
+    with transaction.atomic():
+        user.delete()
+    logger.info("user %s deleted their account", user_id)
+
+
+# ---------------------------------------------------------------- preferences
+
+
+def preferences_ensure(*, user: User) -> Preferences:
+    """The user's preferences, created with defaults on first use. Idempotent: the
+    one-to-one constraint makes a concurrent first use create one row."""
+    preferences, _ = Preferences.objects.get_or_create(user=user)
+    return preferences
+
+
+def company_follow_set(*, user: User, company_id: int, following: bool) -> bool:
+    """Follow or unfollow a company; returns whether the user now follows it.
+
+    Idempotent: following twice leaves one link (the through table's unique pair).
+    """
+    preferences = preferences_ensure(user=user)
+    if following:
+        preferences.tracked_companies.add(company_id)
+    else:
+        preferences.tracked_companies.remove(company_id)
+    return following
+
+
+def preferences_update(
+    *,
+    user: User,
+    company_ids: Iterable[int],
+    categories: Iterable[str],
+    keywords: Iterable[str],
+    scope: str,
+) -> Preferences:
+    preferences = preferences_ensure(user=user)
+    preferences.categories = sorted(set(categories))
+    preferences.keywords = _clean_keywords(keywords)
+    preferences.scope = scope
+    preferences.save(update_fields=["categories", "keywords", "scope", "updated_at"])
+    preferences.tracked_companies.set(list(company_ids))
+    return preferences
+
+
+def _clean_keywords(keywords: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for keyword in keywords:
+        cleaned = " ".join(keyword.split()).lower()
+        if cleaned:
+            seen.setdefault(cleaned, None)
+    return list(seen)

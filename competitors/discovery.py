@@ -34,6 +34,7 @@ from competitors.discovery_page import (
 from competitors.models import Company, Source
 from competitors.selectors import company_find, company_find_by_website
 from competitors.services import company_upsert, source_upsert
+from news.canonical_urls import canonical_url
 from news.detection import response_kind
 from news.fetching import FetchError, FetchResult, SafeFetcher, fetcher_from_settings
 from news.normalization import clean_text
@@ -45,7 +46,6 @@ from news.parsing import (
     extract_article_links,
     parse_feed,
 )
-from news.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 

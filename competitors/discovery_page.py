@@ -15,11 +15,11 @@ from urllib.parse import urljoin, urlsplit
 
 from competitors.models import Company, Source
 from competitors.source_detection import github_releases_url
+from news.canonical_urls import canonical_url
 from news.json_ld import json_ld_blocks
 from news.normalization import clean_text
 from news.pages import HtmlElement, effective_base_url, parse_html_document
 from news.parsing import discover_feed_links
-from news.urls import canonical_url
 
 NAME_MAX_CHARS = 120
 DESCRIPTION_MAX_CHARS = 1000

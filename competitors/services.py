@@ -39,10 +39,14 @@ class UpsertReport:
     problems: list[str] = field(default_factory=list)
 
 
+# Paths under /companies/ that a company page must not shadow.
+RESERVED_SLUGS = frozenset({"add"})
+
+
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:100] or "company"
     slug, suffix = base, 2
-    while Company.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Company.objects.filter(slug=slug).exists():
         slug, suffix = f"{base}-{suffix}", suffix + 1
     return slug
 

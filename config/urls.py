@@ -3,10 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from news import views as news_views
+from news.views import dashboard
 
 urlpatterns = [
-    path("", news_views.home, name="home"),
+    path("", dashboard.home, name="home"),
+    path("", include("news.urls")),
+    path("", include("competitors.urls")),
+    path("settings/", include("accounts.settings_urls")),
     path("accounts/", include("accounts.urls")),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("api/v1/", include("config.api_router")),

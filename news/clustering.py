@@ -73,7 +73,8 @@ def similarity(a: Sequence[int], b: Sequence[int]) -> float:
     """
     if len(a) != len(b) or not a or _is_empty(a) or _is_empty(b):
         return 0.0
-    return sum(map(operator.eq, a, b)) / len(a)
+    matches: int = sum(map(operator.eq, a, b))
+    return matches / len(a)
 
 
 def _is_empty(signature: Sequence[int]) -> bool:

@@ -20,6 +20,7 @@ from lxml import etree
 from trafilatura.htmlprocessing import build_html_output
 from trafilatura.settings import Document
 
+from news.canonical_urls import canonical_url, is_same_site
 from news.json_ld import json_ld_blocks
 from news.normalization import (
     clean_text,
@@ -29,7 +30,6 @@ from news.normalization import (
 )
 from news.pages import HtmlElement, parse_html_document
 from news.sanitizing import sanitize_html
-from news.urls import canonical_url, is_same_site
 
 logger = logging.getLogger(__name__)
 

@@ -27,13 +27,13 @@ import defusedxml  # type: ignore[import-untyped]
 import feedparser
 import feedparser.api
 
+from news.canonical_urls import canonical_url
 from news.normalization import (
     clean_text,
     html_to_text,
     to_utc_datetime,
 )
 from news.sanitizing import sanitize_html
-from news.urls import canonical_url
 
 DEFAULT_MAX_ENTRIES = 500
 MAX_FEED_BYTES = 10 * 1024 * 1024

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -112,6 +113,35 @@ class NewsItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ItemState(models.Model):
+    """One user's reading state of one item: read and favourite. A row exists only once
+    the user has done something with the item."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="item_states"
+    )
+    item = models.ForeignKey(NewsItem, on_delete=models.CASCADE, related_name="states")
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    favourited_at = models.DateTimeField(_("favourited"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("item state")
+        verbose_name_plural = _("item states")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "item"], name="itemstate_user_item_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "-favourited_at"],
+                name="itemstate_favourites_idx",
+                condition=models.Q(favourited_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.item_id}"
 
 
 class ClassificationRule(models.Model):

@@ -15,8 +15,8 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html  # type: ignore[import-untyped]
 from lxml import etree
 
+from news.canonical_urls import canonical_url, is_same_site
 from news.normalization import decode_markup
-from news.urls import canonical_url, is_same_site
 
 try:
     from lxml.cssselect import CSSSelector  # type: ignore[import-untyped]

@@ -29,6 +29,9 @@ def search_support() -> SearchSupport:
     return SearchSupport(full_text=connection.vendor == "postgresql")
 
 
+SEARCH_RANK_WINDOW = 1000
+
+
 def news_items_search(
     *, query: str, queryset: QuerySet[NewsItem] | None = None
 ) -> QuerySet[NewsItem]:
@@ -46,8 +49,15 @@ def news_items_search(
         return items
     if search_support().full_text:
         search = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-        return (
+        # Ranking reads every match's vector; a common word matches half the archive.
+        # Only the newest matches compete, which is also what a news reader wants.
+        newest = (
             items.filter(search_vector=search)
+            .order_by("-published_at", "-id")
+            .values("pk")[:SEARCH_RANK_WINDOW]
+        )
+        return (
+            NewsItem.objects.filter(pk__in=newest)
             .annotate(
                 rank=SearchRank(F("search_vector"), search),
                 snippet=SearchHeadline(

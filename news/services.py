@@ -249,7 +249,7 @@ def items_queue_analysis(item_ids: list[int]) -> None:
     from news.tasks import items_analyse
 
     try:
-        items_analyse.delay(list(item_ids))  # type: ignore[attr-defined]
+        items_analyse.delay(list(item_ids))
     except Exception:  # the items are stored; the sweep will analyse them
         logger.exception("could not queue analysis of %s items; they stay pending", len(item_ids))
 

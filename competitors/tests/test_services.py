@@ -88,3 +88,8 @@ def test_pause_and_reactivate():
     source_pause(source=source)
     source.refresh_from_db()
     assert source.status == Source.Status.PAUSED
+
+
+def test_a_company_never_gets_a_slug_that_shadows_a_page():
+    company, _ = company_upsert(name="Add", values={})
+    assert company.slug == "add-2"

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
+    "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -103,7 +104,10 @@ def tune_database(database: dict[str, object]) -> dict[str, object]:
     else:
         database.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
         database["CONN_HEALTH_CHECKS"] = True
-        database.setdefault("OPTIONS", {})
+        options = database.setdefault("OPTIONS", {})
+        # Page queries are short; JIT compilation added 25-50 ms to each of them.
+        if isinstance(options, dict):
+            options.setdefault("options", "-c jit=off")
     return database
 
 

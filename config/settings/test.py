@@ -15,11 +15,13 @@ TEST_DATABASE_URL = env.str(
 TEST_REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 DATABASES = {"default": env.db_url_config(TEST_DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-DATABASES["default"]["TEST"] = {"NAME": "test_aihub"}
+# Two test runs at once (two checkouts, say) each need their own database name.
+TEST_DATABASE_NAME = env.str("TEST_DATABASE_NAME", default="test_aihub")
+DATABASES["default"]["TEST"] = {"NAME": TEST_DATABASE_NAME}
 
-# Parallel workers share one Redis database; a per-worker prefix keeps their
-# rate-limit counters and cache entries apart.
-_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Parallel workers share one Redis database; a per-run, per-worker prefix keeps
+# their rate-limit counters and cache entries apart.
+_WORKER = f"{TEST_DATABASE_NAME}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 REDIS_URL = TEST_REDIS_URL
 CACHES = {
     "default": {

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from news.canonical_urls import canonical_url, is_same_site
 from news.normalization import (
     clean_text,
     decode_markup,
@@ -11,7 +12,6 @@ from news.normalization import (
     truncate_text,
 )
 from news.sanitizing import sanitize_html
-from news.urls import canonical_url, is_same_site
 
 # ---------------------------------------------------------------- canonical_url
 

@@ -91,3 +91,28 @@ def test_story_canonical_item_prefers_the_earliest_official_post():
     official.delete()
     story.items.filter(source_type="press_release").delete()
     assert story_canonical_item(story_id=story.pk) == early_coverage
+
+
+def test_search_vector_follows_text_edits_but_not_other_writes(corpus):
+    from django.db import connection
+
+    from news.models import NewsItem
+
+    item = corpus["none"]
+    NewsItem.objects.filter(pk=item.pk).update(title="Mistral launches Codestral")
+    assert [found.pk for found in news_items_search(query="codestral")] == [item.pk]
+
+    # Analysis rewrites the summary column with the same value: the vector must not be
+    # recomputed, and a vector already stale on purpose shows it was left alone.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE news_newsitem SET search_vector = to_tsvector('english', 'sentinel') "
+            "WHERE id = %s",
+            [item.pk],
+        )
+    NewsItem.objects.filter(pk=item.pk).update(summary=item.summary, category="model_release")
+    assert [found.pk for found in news_items_search(query="sentinel")] == [item.pk]
+
+    NewsItem.objects.filter(pk=item.pk).update(summary="Now about Devstral.")
+    assert [found.pk for found in news_items_search(query="devstral")] == [item.pk]
+    assert not list(news_items_search(query="sentinel"))

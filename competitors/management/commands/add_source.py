@@ -6,9 +6,9 @@ from django.db import transaction
 from competitors.selectors import company_find
 from competitors.services import source_upsert
 from competitors.source_detection import SourceDetectionError, source_detect
+from news.canonical_urls import canonical_url
 from news.fetching import FetchError
 from news.parsing import FeedParseError
-from news.urls import canonical_url
 
 KINDS = ("auto", "feed", "html", "github_releases")
 

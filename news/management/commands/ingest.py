@@ -7,7 +7,7 @@ from tqdm import tqdm
 
 from competitors.models import Source
 from news import services
-from news.urls import canonical_url
+from news.canonical_urls import canonical_url
 
 
 class Command(BaseCommand):

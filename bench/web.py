@@ -1,0 +1,464 @@
+"""Web pages under load: 8 concurrent clients against gunicorn on a realistic catalogue.
+
+100,000 news items of 200 companies (one source each), 1,000 users who each
+track about 10 companies and a few categories, stories and reading states. The
+app runs under gunicorn with the production configuration (deploy/gunicorn.conf.py)
+and persistent database connections as in production; each URL then gets
+CLIENTS closed-loop clients (keep-alive, one request after another) for
+DURATION seconds after a warm-up. /healthz is the baseline: it touches neither
+the database nor the templates, so the ratio of a page's p95 to it is the cost
+of the page itself on this machine.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench.harness import timed
+
+if TYPE_CHECKING:  # Django is set up only once the benchmark runs.
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db.models import Model
+
+ITEMS = 100_000
+COMPANIES = 200
+USERS = 1_000
+TRACKED_PER_USER = 10
+CATEGORIES_PER_USER = 3
+STORIES = 12_000
+ITEMS_PER_STORY = 3
+STATES_PER_USER = 40
+MENTIONS_SHARE = 0.2
+# Signed-in clients rotate over this many users, so no page is served from one
+# user's warm rows only.
+SESSIONS = 200
+
+CLIENTS = 8
+WARMUP = 3.0
+DURATION = 15.0
+TARGET_P95_MS = 150.0
+# Production's default (config/settings/base.py); the test settings close the
+# connection after every request, which would add a connect to every page.
+PRODUCTION_CONN_MAX_AGE = 60
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SENTENCES = 4_000
+SENTENCE_WORDS = 12
+SENTENCES_PER_BODY = 8
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    signed_in: bool
+    paths: Callable[[int], str]  # request number → path
+
+
+@dataclass
+class Samples:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+def wsgi_application() -> WSGIHandler:
+    """gunicorn's entry point (`bench.web:wsgi_application()`): the app on the test
+    settings, pointed at the bench database by the environment, with persistent
+    connections as in production."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = PRODUCTION_CONN_MAX_AGE
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
+
+
+# ------------------------------------------------------------------ data
+
+
+def _sample_texts() -> list[tuple[str, str]]:
+    import json
+
+    path = BASE_DIR / "news/tests/data/classification_eval.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [(row["title"], row["summary"]) for row in rows]
+
+
+def _copy(model: type[Model], rows: Iterable[dict[str, Any]]) -> None:
+    """COPY rows into the model's table; unnamed fields get their model default.
+
+    Values go to PostgreSQL as they are (JSON as text), which keeps the Python side
+    of the load small. Database triggers still run: the search vector is filled by one.
+    """
+    import json
+
+    from django.db import connection
+    from django.db.models import JSONField
+
+    fields = [
+        model_field
+        for model_field in model._meta.concrete_fields
+        if not model_field.primary_key and model_field.column != "search_vector"
+    ]
+    names = [each.attname for each in fields]
+    json_names = {each.attname for each in fields if isinstance(each, JSONField)}
+    defaults = {each.attname: each.get_default() for each in fields}
+    columns = ", ".join(connection.ops.quote_name(each.column) for each in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with (
+        connection.cursor() as wrapper,
+        wrapper.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            values = {**defaults, **row}
+            copy.write_row(
+                [json.dumps(values[name]) if name in json_names else values[name] for name in names]
+            )
+
+
+def _load_catalogue(pick: random.Random) -> dict[str, Any]:
+    """The data set; returns what the clients need (company slugs, user ids)."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Preferences, User
+    from competitors.models import Company, Source
+    from news.categories import Category
+    from news.models import ItemState, NewsItem, Story
+
+    now = timezone.now()
+    texts = _sample_texts()
+    vocabulary = sorted({word for _, summary in texts for word in summary.split()})
+    sentences = [
+        " ".join(pick.choice(vocabulary) for _ in range(SENTENCE_WORDS)).capitalize() + "."
+        for _ in range(SENTENCES)
+    ]
+    companies = Company.objects.bulk_create(
+        Company(
+            name=f"Bench Lab {n}",
+            slug=f"bench-lab-{n}",
+            website=f"https://lab{n}.example.com",
+            description=f"Bench Lab {n} builds models and tools.",
+            segment=pick.choice(Company.Segment.values),
+        )
+        for n in range(COMPANIES)
+    )
+    sources = Source.objects.bulk_create(
+        Source(
+            company=company,
+            name=f"{company.name} blog",
+            url=f"https://lab{n}.example.com/feed.xml",
+            source_type=pick.choice(Source.SourceType.values),
+            last_success_at=now,
+        )
+        for n, company in enumerate(companies)
+    )
+    stories = Story.objects.bulk_create(
+        Story(
+            title=texts[n % len(texts)][0],
+            # The story of items 3n to 3n + 2, which are published five minutes apart.
+            first_seen_at=now - timedelta(minutes=5 * ITEMS_PER_STORY * (n + 1)),
+            last_seen_at=now - timedelta(minutes=5 * ITEMS_PER_STORY * n),
+            item_count=ITEMS_PER_STORY,
+        )
+        for n in range(STORIES)
+    )
+    categories = [*Category.values, "", ""]  # about one in eight uncategorised
+
+    def item_rows() -> Iterator[dict[str, Any]]:
+        for n in range(ITEMS):
+            title, summary = texts[n % len(texts)]
+            source = sources[pick.randrange(COMPANIES)]
+            body = " ".join(pick.choice(sentences) for _ in range(SENTENCES_PER_BODY))
+            story = stories[n // ITEMS_PER_STORY] if n < STORIES * ITEMS_PER_STORY else None
+            # 100,000 items five minutes apart: about a year of a busy deployment.
+            published_at = now - timedelta(minutes=5 * n)
+            yield {
+                "title": f"{title} ({n})",
+                "url": f"https://lab{source.company_id}.example.com/posts/{n}",
+                "source_id": source.pk,
+                "company_id": source.company_id,
+                "source_type": source.source_type,
+                "published_at": published_at,
+                "fetched_at": published_at,
+                "summary": summary,
+                "content_html": f"<p>{summary}</p><p>{body}</p>",
+                "content_text": f"{summary}\n\n{body}",
+                "language": "en",
+                "category": pick.choice(categories),
+                "priority_score": round(pick.betavariate(2, 3), 3),
+                "keywords": pick.sample(vocabulary, 5),
+                "story_id": story.pk if story else None,
+                "analysed_at": published_at,
+            }
+
+    _copy(NewsItem, item_rows())
+    item_ids = list(NewsItem.objects.order_by("id").values_list("id", flat=True))
+    through = NewsItem.mentioned_companies.through
+    _copy(
+        through,
+        (
+            {"newsitem_id": item_id, "company_id": company.pk}
+            for item_id in item_ids
+            if pick.random() < MENTIONS_SHARE
+            for company in pick.sample(companies, 2)
+        ),
+    )
+
+    password = make_password("bench password")
+    users = User.objects.bulk_create(
+        User(email=f"reader{n}@example.com", full_name=f"Reader {n}", password=password)
+        for n in range(USERS)
+    )
+    preferences = Preferences.objects.bulk_create(
+        Preferences(
+            user=user,
+            categories=pick.sample(Category.values, CATEGORIES_PER_USER),
+            keywords=pick.sample(vocabulary, 2),
+        )
+        for user in users
+    )
+    tracked = Preferences.tracked_companies.through
+    _copy(
+        tracked,
+        (
+            {"preferences_id": each.pk, "company_id": company.pk}
+            for each in preferences
+            for company in pick.sample(companies, TRACKED_PER_USER)
+        ),
+    )
+    recent = item_ids[-20_000:]  # readers act mostly on recent news
+    _copy(
+        ItemState,
+        (
+            {
+                "user_id": user.pk,
+                "item_id": item_id,
+                "read_at": now - timedelta(hours=pick.randrange(2000)),
+                "favourited_at": now if pick.random() < 0.2 else None,
+            }
+            for user in users
+            for item_id in pick.sample(recent, STATES_PER_USER)
+        ),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return {
+        "slugs": [company.slug for company in companies],
+        "users": users[:SESSIONS],
+    }
+
+
+def _session_cookies(users: list[Any]) -> list[str]:
+    """Signed-in sessions written straight to the session store, as a login would."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils.crypto import get_random_string
+
+    store = SessionStore()
+    sessions = [
+        Session(
+            session_key=get_random_string(32),
+            session_data=store.encode(
+                {
+                    SESSION_KEY: str(user.pk),
+                    BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                    HASH_SESSION_KEY: user.get_session_auth_hash(),
+                }
+            ),
+            expire_date=datetime.now(tz=UTC) + timedelta(days=1),
+        )
+        for user in users
+    ]
+    Session.objects.bulk_create(sessions)
+    return [f"{settings.SESSION_COOKIE_NAME}={each.session_key}" for each in sessions]
+
+
+# ------------------------------------------------------------------ server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _gunicorn() -> Iterator[int]:
+    from django.conf import settings
+    from django.db import connection
+
+    database = connection.settings_dict
+    port = _free_port()
+    control = Path(tempfile.mkdtemp(prefix="bench-web-")) / "gunicorn.ctl"
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "TEST_DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+        ),
+        "TEST_REDIS_URL": settings.TEST_REDIS_URL,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_CONTROL_SOCKET": str(control),
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "deploy/gunicorn.conf.py",
+            "bench.web:wsgi_application()",
+        ],
+        cwd=BASE_DIR,
+        env=environment,
+        stdout=subprocess.DEVNULL,  # the access log
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _get(port, "/healthz", None)[0] != 200:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _get(port: int, path: str, cookie: str | None) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException):
+        return 0, b""
+    finally:
+        connection.close()
+
+
+# ------------------------------------------------------------------ load
+
+
+def _client(
+    port: int,
+    target: Target,
+    cookies: list[str],
+    offset: int,
+    warm_until: float,
+    stop_at: float,
+    samples: Samples,
+) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    number = offset
+    while (started := time.perf_counter()) < stop_at:
+        cookie = cookies[number % len(cookies)] if target.signed_in else None
+        path = target.paths(number)
+        number += CLIENTS
+        try:
+            connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+            response = connection.getresponse()
+            response.read()
+            ok = response.status == 200
+        except (OSError, http.client.HTTPException):
+            # A worker recycled by max_requests closes its idle keep-alive connections.
+            connection.close()
+            ok = False
+        elapsed = time.perf_counter() - started
+        if started < warm_until:
+            continue
+        if ok:
+            samples.latencies.append(elapsed)
+        else:
+            samples.errors += 1
+    connection.close()
+
+
+def _load(port: int, target: Target, cookies: list[str]) -> dict[str, float]:
+    warm_until = time.perf_counter() + WARMUP
+    stop_at = warm_until + DURATION
+    samples = [Samples() for _ in range(CLIENTS)]
+    threads = [
+        threading.Thread(
+            target=_client,
+            args=(port, target, cookies, n, warm_until, stop_at, samples[n]),
+        )
+        for n in range(CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies = sorted(value for each in samples for value in each.latencies)
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {
+        "p50_ms": cuts[49] * 1000,
+        "p95_ms": cuts[94] * 1000,
+        "p99_ms": cuts[98] * 1000,
+        "rps": len(latencies) / DURATION,
+        "errors": float(sum(each.errors for each in samples)),
+    }
+
+
+def _targets(slugs: list[str]) -> list[Target]:
+    return [
+        Target("healthz", signed_in=False, paths=lambda n: "/healthz"),
+        Target("dashboard", signed_in=True, paths=lambda n: "/"),
+        Target("news_list", signed_in=True, paths=lambda n: "/news/"),
+        Target(
+            "news_filtered",
+            signed_in=True,
+            paths=lambda n: (
+                f"/news/?company={slugs[n % len(slugs)]}&category=model_release&priority=high"
+            ),
+        ),
+        Target("news_search", signed_in=True, paths=lambda n: "/news/?q=model"),
+    ]
+
+
+def run() -> dict[str, float]:
+    pick = random.Random(20261120)  # the same data set every run
+    load_s, catalogue = timed(lambda: _load_catalogue(pick))
+    cookies = _session_cookies(catalogue["users"])
+    targets = _targets(catalogue["slugs"])
+    figures: dict[str, float] = {"load_s": load_s, "items": float(ITEMS), "clients": CLIENTS}
+    with _gunicorn() as port:
+        for target in targets:
+            # A page that is not there, or not signed in, would be measured as fast.
+            status, body = _get(port, target.paths(0), cookies[0] if target.signed_in else None)
+            assert status == 200, f"{target.name}: HTTP {status}"
+            assert not target.signed_in or b"Log out" in body, f"{target.name}: not signed in"
+            for name, value in _load(port, target, cookies).items():
+                figures[f"{target.name}_{name}"] = value
+    baseline = figures["healthz_p95_ms"]
+    for target in targets[1:]:
+        figures[f"{target.name}_p95_ratio"] = figures[f"{target.name}_p95_ms"] / baseline
+    figures["pages_within_target"] = float(
+        all(figures[f"{target.name}_p95_ms"] <= TARGET_P95_MS for target in targets[1:])
+    )
+    return figures

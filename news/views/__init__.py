@@ -1,0 +1,1 @@
+"""Web views of the news app: the dashboard, and news lists and items."""
