@@ -4,6 +4,7 @@ with instructions, when either cannot be reached."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -52,6 +53,18 @@ def pytest_configure(config: pytest.Config) -> None:
 def _clear_cache() -> None:
     # Rate-limit counters live in the cache; each test starts from zero.
     cache.delete_pattern("*")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _eager_join_flag() -> Iterator[None]:
+    # Eager tasks set a process-wide "joining would block" flag and restore it when
+    # they finish; tasks queued from several fetch threads at once restore each
+    # other's values, leaving it set, and a later test's result.get() then refuses.
+    # Workers are never eager, so only the test process needs this.
+    yield
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
