@@ -62,7 +62,7 @@ def _eager_join_flag() -> Iterator[None]:
     # other's values, leaving it set, and a later test's result.get() then refuses.
     # Workers are never eager, so only the test process needs this.
     yield
-    from celery._state import _set_task_join_will_block
+    from celery._state import _set_task_join_will_block  # type: ignore[attr-defined]
 
     _set_task_join_will_block(False)
 
