@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.models import Preferences, User
 from accounts.tasks import email_send
@@ -147,6 +147,8 @@ def company_follow_set(*, user: User, company_id: int, following: bool) -> bool:
         preferences.tracked_companies.add(company_id)
     else:
         preferences.tracked_companies.remove(company_id)
+    # Pages cached by preferences version (the dashboard) must see the change.
+    Preferences.objects.filter(pk=preferences.pk).update(updated_at=timezone.now())
     return following
 
 

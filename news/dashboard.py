@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -22,7 +23,7 @@ from django.db.models import (
     Subquery,
     When,
 )
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_stubs_ext import StrOrPromise
 
 from accounts.models import Preferences, User
@@ -37,6 +38,9 @@ LATEST_STORIES = 10
 # The newest items scanned for the latest stories. A story with many recent items
 # takes several rows, so the window is wider than the number of stories shown.
 LATEST_ITEMS_WINDOW = 100
+# How stale the dashboard's counts and stories may be: they are the page's most
+# expensive part, and a minute is well inside how often sources are fetched.
+DASHBOARD_CACHE_SECONDS = 60
 # Category slug of uncategorised items in news URLs (news:category, ?category=).
 OTHER_SLUG = "other"
 
@@ -48,6 +52,8 @@ class DashboardScope:
     # Every item: the user asked for all news, or follows no company yet.
     is_everything: bool
     category_filter: tuple[str, ...]
+    # Changes whenever the preferences behind the scope do (see company_follow_set).
+    version: str = ""
 
     @property
     def tracks_nothing(self) -> bool:
@@ -68,9 +74,16 @@ def dashboard_scope(*, user: User) -> DashboardScope:
     )
     items = NewsItem.objects.all()
     tracked_count = getattr(preferences, "tracked_count", 0)
+    version = (
+        f"{preferences.pk}-{preferences.updated_at.timestamp()}" if preferences else "none"
+    )
     if preferences is None or tracked_count == 0 or preferences.scope == Preferences.Scope.ALL:
         return DashboardScope(
-            items=items, tracked_count=tracked_count, is_everything=True, category_filter=()
+            items=items,
+            tracked_count=tracked_count,
+            is_everything=True,
+            category_filter=(),
+            version=version,
         )
     tracked = list(
         Preferences.tracked_companies.through.objects.filter(
@@ -91,6 +104,7 @@ def dashboard_scope(*, user: User) -> DashboardScope:
         tracked_count=tracked_count,
         is_everything=False,
         category_filter=categories,
+        version=version,
     )
 
 
@@ -311,17 +325,46 @@ def user_timezone(user: User) -> tzinfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def dashboard_for_user(*, user: User, now: datetime | None = None) -> Dashboard:
-    """Everything the dashboard shows, in a fixed number of queries (at most six)."""
+def dashboard_for_user(
+    *, user: User, now: datetime | None = None, use_cache: bool = True
+) -> Dashboard:
+    """Everything the dashboard shows, in a fixed number of queries (at most seven).
+
+    The figures are computed at most once a minute per user, time zone and
+    language (DASHBOARD_CACHE_SECONDS); a change of preferences starts afresh at
+    once, since the scope's version is part of the key.
+    """
     now = now or timezone.now()
     tz = user_timezone(user)
     scope = dashboard_scope(user=user)
-    breakdown_total, breakdown = category_breakdown(items=scope.items, now=now)
+    key = (
+        f"dashboard:v1:{user.pk}:{scope.version}:{getattr(tz, 'key', 'UTC')}:"
+        f"{translation.get_language()}"
+    )
+    figures: _Figures | None = cache.get(key) if use_cache else None
+    if figures is None:
+        breakdown_total, breakdown = category_breakdown(items=scope.items, now=now)
+        figures = _Figures(
+            counters=dashboard_counters(items=scope.items, now=now, tz=tz),
+            breakdown_total=breakdown_total,
+            breakdown=breakdown,
+            stories=latest_stories(items=scope.items),
+        )
+        if use_cache:
+            cache.set(key, figures, DASHBOARD_CACHE_SECONDS)
     return Dashboard(
         scope=scope,
-        counters=dashboard_counters(items=scope.items, now=now, tz=tz),
+        counters=figures.counters,
         links=counter_links(scope=scope, now=now, tz=tz),
-        breakdown_total=breakdown_total,
-        breakdown=breakdown,
-        stories=latest_stories(items=scope.items),
+        breakdown_total=figures.breakdown_total,
+        breakdown=figures.breakdown,
+        stories=figures.stories,
     )
+
+
+@dataclass(frozen=True)
+class _Figures:
+    counters: DashboardCounters
+    breakdown_total: int
+    breakdown: list[CategoryShare]
+    stories: list[StoryCard]

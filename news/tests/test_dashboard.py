@@ -360,3 +360,47 @@ def test_dashboard_for_user_with_no_data(user):
     assert dashboard.breakdown == []
     assert dashboard.stories == []
     assert dashboard.scope.tracks_nothing
+
+
+# ---------------------------------------------------------------- caching
+
+
+def test_figures_are_reused_for_a_minute_and_recomputed_when_preferences_change(
+    auth_client, user, django_assert_num_queries
+):
+    tracked, other = CompanyFactory(name="Tracked Labs"), CompanyFactory(name="Other Labs")
+    _track(user, tracked)
+    NewsItemFactory(company=tracked, title="Tracked ships a model")
+    NewsItemFactory(company=other, title="Other ships a model")
+    first = auth_client.get(HOME).content.decode()
+    assert "Tracked ships a model" in first
+
+    # Cached: only the session, user, preferences and tracked-ids queries remain.
+    NewsItemFactory(company=tracked, title="Tracked ships another model")
+    with django_assert_num_queries(EXPECTED_QUERIES - 5):
+        cached = auth_client.get(HOME).content.decode()
+    assert "Tracked ships another model" not in cached
+
+    # Following a company changes the preferences' version: figures start afresh.
+    services.company_follow_set(user=user, company_id=other.pk, following=True)
+    fresh = auth_client.get(HOME).content.decode()
+    assert "Tracked ships another model" in fresh
+    assert "Other ships a model" in fresh
+
+
+def test_cached_figures_are_per_user(client, django_assert_num_queries):
+    from accounts.tests.factories import UserFactory
+
+    first, second = UserFactory(), UserFactory()
+    company_a, company_b = CompanyFactory(), CompanyFactory()
+    _track(first, company_a)
+    _track(second, company_b)
+    NewsItemFactory(company=company_a, title="Only for the first user")
+    NewsItemFactory(company=company_b, title="Only for the second user")
+
+    client.force_login(first)
+    assert "Only for the first user" in client.get(HOME).content.decode()
+    client.force_login(second)
+    page = client.get(HOME).content.decode()
+    assert "Only for the second user" in page
+    assert "Only for the first user" not in page
