@@ -110,6 +110,7 @@ def dashboard_scope(*, user: User) -> DashboardScope:
 
 @dataclass(frozen=True)
 class DashboardCounters:
+    # Items of the last 30 days (BREAKDOWN_WINDOW), as the breakdown counts them.
     total: int
     today: int
     high_priority_week: int
@@ -123,14 +124,15 @@ def start_of_day(*, now: datetime, tz: tzinfo) -> datetime:
 def dashboard_counters(
     *, items: QuerySet[NewsItem], now: datetime, tz: tzinfo
 ) -> DashboardCounters:
-    """Items in scope: all of them, those published today in `tz`, and the
-    high-priority ones of the last 7 days. One query."""
+    """Items in scope of the last 30 days, those published today in `tz`, and the
+    high-priority ones of the last 7 days. One query over the last 30 days only:
+    an all-time count read the whole archive on every visit."""
     today_start = start_of_day(now=now, tz=tz)
     # Aware arithmetic adds wall-clock time: this is the next local midnight even
     # across a DST change, when the day is 23 or 25 hours long.
     tomorrow_start = today_start + timedelta(days=1)
-    totals = items.aggregate(
-        total=Count("pk"),
+    totals = items.filter(published_at__gte=now - BREAKDOWN_WINDOW).aggregate(
+        total=Count("pk", filter=Q(published_at__lt=tomorrow_start)),
         today=Count("pk", filter=Q(published_at__gte=today_start, published_at__lt=tomorrow_start)),
         high=Count(
             "pk",
@@ -286,6 +288,7 @@ def latest_stories(*, items: QuerySet[NewsItem], limit: int = LATEST_STORIES) ->
 class CounterLinks:
     """News list URLs (query strings) showing what each counter counts."""
 
+    everything: str
     total: str
     today: str
     high_priority_week: str
@@ -299,8 +302,10 @@ def counter_links(*, scope: DashboardScope, now: datetime, tz: tzinfo) -> Counte
         base.extend(("category", value) for value in scope.category_filter)
     today = timezone.localtime(now, tz).date()
     week_start = timezone.localtime(now - HIGH_PRIORITY_WINDOW, tz).date()
+    month_start = timezone.localtime(now - BREAKDOWN_WINDOW, tz).date()
     return CounterLinks(
-        total=urlencode(base),
+        everything=urlencode(base),
+        total=urlencode([*base, ("since", month_start.isoformat())]),
         today=urlencode([*base, ("since", today.isoformat())]),
         high_priority_week=urlencode(
             [*base, ("priority", "high"), ("since", week_start.isoformat())]

@@ -154,10 +154,12 @@ def test_counters_for_a_known_dataset():
         (_at(9), 0.79),  # just below high
         (_at(10, 9), 0.8),  # high and today
         (_at(10, 8) + timedelta(days=1), 0.1),  # tomorrow (a future date from a feed)
+        (_at(10) - timedelta(days=31), 0.95),  # outside the 30-day window
     ]:
         NewsItemFactory(company=company, published_at=published_at, priority_score=score)
     counters = dashboard_counters(items=NewsItem.objects.all(), now=NOW, tz=tz)
-    assert (counters.total, counters.today, counters.high_priority_week) == (7, 2, 2)
+    # The total is of the last 30 days, without future-dated items.
+    assert (counters.total, counters.today, counters.high_priority_week) == (6, 2, 2)
 
     utc = dashboard_counters(items=NewsItem.objects.all(), now=NOW, tz=UTC)
     assert utc.today == 3
