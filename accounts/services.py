@@ -161,11 +161,14 @@ def preferences_update(
     scope: str,
 ) -> Preferences:
     preferences = preferences_ensure(user=user)
-    preferences.categories = sorted(set(categories))
-    preferences.keywords = _clean_keywords(keywords)
-    preferences.scope = scope
-    preferences.save(update_fields=["categories", "keywords", "scope", "updated_at"])
-    preferences.tracked_companies.set(list(company_ids))
+    # Companies first, and the new version (updated_at) last, in one transaction: a
+    # page cached under the new version must never hold the old companies.
+    with transaction.atomic():
+        preferences.tracked_companies.set(list(company_ids))
+        preferences.categories = sorted(set(categories))
+        preferences.keywords = _clean_keywords(keywords)
+        preferences.scope = scope
+        preferences.save(update_fields=["categories", "keywords", "scope", "updated_at"])
     return preferences
 
 

@@ -62,6 +62,10 @@ def timezone_choices(*, current: str = "") -> TimezoneChoices:
     return choices
 
 
+# Longer digit strings are no primary key, and int() refuses 4,300 digits or more.
+MAX_ID_DIGITS = 18
+
+
 class ProfileSettingsForm(forms.Form):
     """Name, email, language and time zone of ``user``.
 
@@ -117,6 +121,30 @@ class ProfileSettingsForm(forms.Form):
                 _("Another account already uses this email address."), code="duplicate"
             )
         return email
+
+    current_password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        strip=False,
+        help_text=_("Needed only when you change your email address."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # The address is where password resets go: whoever changes it must know the
+        # password, or a borrowed session would be enough to take the account.
+        if self.email_changed and not self.user.check_password(
+            cleaned.get("current_password") or ""
+        ):
+            self.add_error(
+                "current_password",
+                forms.ValidationError(
+                    _("Enter your current password to change your email address."),
+                    code="password_required",
+                ),
+            )
+        return cleaned
 
     @property
     def email_changed(self) -> bool:
@@ -208,7 +236,11 @@ class PreferencesForm(forms.Form):
         dropped), otherwise the initial ones."""
         if self.is_bound:
             raw = self._submitted_list("companies")
-            return {int(value) for value in raw if value.isascii() and value.isdigit()}
+            return {
+                int(value)
+                for value in raw
+                if value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
+            }
         return {int(value) for value in self.initial.get("companies", [])}
 
     def selected_categories(self) -> set[str]:

@@ -393,19 +393,34 @@ def _company_values(preview: DiscoveryPreview) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value}
 
 
+class NameTakenError(DiscoveryError):
+    """Another website's company already has this name."""
+
+
 @transaction.atomic
-def competitor_create_from_preview(*, preview: DiscoveryPreview) -> tuple[Company, list[Source]]:
+def competitor_create_from_preview(
+    *, preview: DiscoveryPreview, merge_by_name: bool = True
+) -> tuple[Company, list[Source]]:
     """Create the previewed company and its sources; returns the company and the
     sources this call created.
 
-    Idempotent: a company with the same website (or, failing that, name) is merged
-    into (only its empty fields are filled; operators' edits stay) and sources are
-    upserted by their unique URL, so a second run creates nothing. The company row is
-    locked (SELECT … FOR UPDATE) for the rest of the transaction.
+    Idempotent: a company with the same website (or, failing that and with
+    ``merge_by_name``, name) is merged into (only its empty fields are filled;
+    operators' edits stay) and sources are upserted by their unique URL, so a second
+    run creates nothing. The company row is locked (SELECT … FOR UPDATE) for the rest
+    of the transaction.
+
+    Users pass ``merge_by_name=False``: a page's title is whatever its owner wrote,
+    and a site calling itself "OpenAI" must not add its feed to OpenAI. A name that
+    another website's company already has raises NameTakenError instead.
     """
-    existing = company_find_by_website(website=preview.website) or company_find(
-        name_or_slug=preview.name
-    )
+    existing = company_find_by_website(website=preview.website)
+    if existing is None and company_find(name_or_slug=preview.name) is not None:
+        if not merge_by_name:
+            raise NameTakenError(
+                f"A company called {preview.name} is already listed with another website."
+            )
+        existing = company_find(name_or_slug=preview.name)
     if existing is not None:
         name = existing.name
     else:

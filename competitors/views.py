@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -27,6 +28,7 @@ from competitors import charts, insights, selectors
 from competitors.discovery import (
     DiscoveryError,
     DiscoveryPreview,
+    NameTakenError,
     competitor_create_from_preview,
     competitor_discover,
 )
@@ -40,6 +42,7 @@ from competitors.forms import (
 )
 from competitors.models import Company, Source
 from news.classification import category_of
+from news.fetching import BlockedURLError, DNSLookupError
 
 logger = logging.getLogger(__name__)
 
@@ -188,15 +191,41 @@ def _discover(form: DiscoverForm) -> DiscoveryPreview | None:
     try:
         return competitor_discover(url=url, categorize=category_of)
     except DiscoveryError as error:
-        form.add_error(
-            "url", gettext("We could not scan this website: %(reason)s") % {"reason": error}
-        )
+        if isinstance(error.__cause__, BlockedURLError | DNSLookupError):
+            # How the server resolves names is not the visitor's business.
+            form.add_error("url", gettext("We could not reach this website."))
+        else:
+            form.add_error(
+                "url", gettext("We could not scan this website: %(reason)s") % {"reason": error}
+            )
     except Exception:
         # Arbitrary third-party HTML reaches the parsers here: a parser bug on one odd
         # site is logged with its traceback and shown as a form error, not a 500.
         logger.exception("discovery of %s failed", url)
         form.add_error("url", gettext("We could not scan this website. Please try again later."))
     return None
+
+
+SCAN_LOCK_SECONDS = 120
+
+
+def _unless_verified(request: HttpRequest) -> HttpResponse | None:
+    """Companies added here are public: only confirmed addresses may add them."""
+    if getattr(request.user, "is_verified", False):
+        return None
+    messages.error(request, gettext("Please confirm your email address before adding a company."))
+    return redirect("home")
+
+
+def _scan_lock(request: HttpRequest) -> str:
+    return f"competitors:scan:{request.user.pk}"
+
+
+def _scan_once(request: HttpRequest, form: DiscoverForm) -> DiscoveryPreview | None:
+    try:
+        return _discover(form)
+    finally:
+        cache.delete(_scan_lock(request))
 
 
 def _kind_label(kind: str) -> str:
@@ -209,6 +238,8 @@ def _kind_label(kind: str) -> str:
 def company_add(request: HtmxHttpRequest) -> HttpResponse:
     """Step 1, the address form; its POST scans the site and answers step 2, the preview.
     Step 3 is company_add_confirm."""
+    if (refused := _unless_verified(request)) is not None:
+        return refused
     form = DiscoverForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {"form": form, "step": 1}
     status = 200
@@ -220,7 +251,10 @@ def company_add(request: HtmxHttpRequest) -> HttpResponse:
             )
             # htmx does not swap error answers; the form with its message must show.
             status = 200 if request.htmx else 429
-        elif form.is_valid() and (preview := _discover(form)) is not None:
+        elif form.is_valid() and not cache.add(_scan_lock(request), 1, SCAN_LOCK_SECONDS):
+            # A scan holds a web thread for up to a minute: one at a time per user.
+            form.add_error(None, gettext("A scan of yours is still running. Please wait."))
+        elif form.is_valid() and (preview := _scan_once(request, form)) is not None:
             context |= {
                 "step": 2,
                 "preview": preview,
@@ -242,6 +276,8 @@ def company_add(request: HtmxHttpRequest) -> HttpResponse:
 def company_add_confirm(request: HttpRequest) -> HttpResponse:
     """Step 3: create the previewed company and its sources, or merge them into the
     company that already has this website or name."""
+    if (refused := _unless_verified(request)) is not None:
+        return refused
     form = ConfirmPreviewForm(request.POST)
     if not form.is_valid():
         # A missing, forged or expired preview: the only field, one cause to tell.
@@ -249,7 +285,17 @@ def company_add_confirm(request: HttpRequest) -> HttpResponse:
         return redirect("competitors:add")
     preview: DiscoveryPreview = form.cleaned_data["preview"]
     try:
-        company, created = competitor_create_from_preview(preview=preview)
+        company, created = competitor_create_from_preview(preview=preview, merge_by_name=False)
+    except NameTakenError:
+        messages.error(
+            request,
+            gettext(
+                "A company called %(name)s is already listed with another website. "
+                "If this is the same company, ask an administrator to add the website."
+            )
+            % {"name": preview.name},
+        )
+        return redirect("competitors:add")
     except ValidationError:
         logger.warning("preview of %s could not be saved", preview.website, exc_info=True)
         messages.error(request, gettext("This company could not be added. Please try again."))

@@ -74,9 +74,7 @@ def dashboard_scope(*, user: User) -> DashboardScope:
     )
     items = NewsItem.objects.all()
     tracked_count = getattr(preferences, "tracked_count", 0)
-    version = (
-        f"{preferences.pk}-{preferences.updated_at.timestamp()}" if preferences else "none"
-    )
+    version = f"{preferences.pk}-{preferences.updated_at.timestamp()}" if preferences else "none"
     if preferences is None or tracked_count == 0 or preferences.scope == Preferences.Scope.ALL:
         return DashboardScope(
             items=items,

@@ -293,7 +293,8 @@ def category_top_companies(
     value = "" if category == OTHER_CATEGORY else category
     recent = Q(news_items__category=value, news_items__published_at__gte=since)
     return list(
-        Company.objects.annotate(item_count=Count("news_items", filter=recent))
+        Company.objects.filter(active=True)
+        .annotate(item_count=Count("news_items", filter=recent))
         .filter(item_count__gt=0)
         .order_by("-item_count", "name")[:limit]
     )

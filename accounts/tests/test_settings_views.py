@@ -27,6 +27,7 @@ def _profile_data(user, **overrides):
         "email": user.email,
         "language": user.language,
         "timezone": user.timezone,
+        "current_password": DEFAULT_PASSWORD,
     }
     return data | overrides
 
@@ -385,3 +386,20 @@ def test_delete_account_removes_the_user_and_their_data_and_logs_out(auth_client
     assert auth_client.get(INDEX).status_code == 302
     home = auth_client.get(reverse("home"))
     assert "news/landing.html" in [template.name for template in home.templates]
+
+
+def test_changing_the_email_needs_the_current_password(auth_client, user, mailoutbox):
+    for password in ("", "wrong"):
+        response = auth_client.post(
+            PROFILE, _profile_data(user, email="new@example.com", current_password=password)
+        )
+        assert response.status_code == 200
+        assert "current_password" in response.context["profile_form"].errors
+    user.refresh_from_db()
+    assert user.email != "new@example.com"
+    assert not mailoutbox
+
+    # Other fields change without it.
+    auth_client.post(PROFILE, _profile_data(user, full_name="Ada L.", current_password=""))
+    user.refresh_from_db()
+    assert user.full_name == "Ada L."

@@ -428,8 +428,10 @@ def test_wizard_refused_and_unreachable_sites_are_form_errors(
     response = _scan(auth_client, http_server.base_url)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "We could not scan this website" in html
-    assert "Refused" in html
+    assert "We could not reach this website" in html
+    # How the server resolved the address stays on the server.
+    assert "Refused" not in html
+    assert "loopback" not in html
     assert not http_server.requests
 
 
@@ -534,3 +536,34 @@ def test_wizard_scans_are_rate_limited(auth_client, user, client):
     # The limit is per user.
     client.force_login(UserFactory())
     assert _scan(client, "not a url").status_code == 200
+
+
+def test_wizard_never_adds_a_feed_to_a_company_of_another_website(auth_client):
+    from competitors.discovery import DiscoveredSource, DiscoveryPreview
+    from competitors.forms import sign_preview
+
+    acme = CompanyFactory(name="Acme", website="https://acme.example")
+    preview = DiscoveryPreview(
+        name="Acme",
+        website="https://evil.example",
+        logo_url="https://evil.example/logo.png",
+        feeds=[
+            DiscoveredSource(url="https://evil.example/feed.xml", kind="feed", source_type="blog")
+        ],
+    )
+
+    response = auth_client.post(CONFIRM_URL, {"preview": sign_preview(preview)}, follow=True)
+
+    assert "already listed with another website" in response.content.decode()
+    acme.refresh_from_db()
+    assert acme.logo_url == ""
+    assert not Source.objects.filter(url="https://evil.example/feed.xml").exists()
+
+
+def test_wizard_needs_a_confirmed_email(client):
+    from accounts.tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_verified=False))
+    response = client.get(ADD_URL, follow=True)
+    assert "confirm your email address before adding a company" in response.content.decode()
+    assert client.post(CONFIRM_URL, {"preview": "x"}).status_code == 302

@@ -94,7 +94,7 @@ def select_options(field: BoundField) -> SafeString:
     selected = {str(value) for value in field.value() or ()}
     return format_html_join(
         "",
-        "<option value=\"{}\"{}>{}</option>",
+        '<option value="{}"{}>{}</option>',
         (
             (value, mark_safe(" selected") if str(value) in selected else "", label)
             for value, label in getattr(field.field, "choices", ())
