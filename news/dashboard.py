@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -119,29 +120,50 @@ def start_of_day(*, now: datetime, tz: tzinfo) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def dashboard_counters(
-    *, items: QuerySet[NewsItem], now: datetime, tz: tzinfo
-) -> DashboardCounters:
-    """Items in scope of the last 30 days, those published today in `tz`, and the
-    high-priority ones of the last 7 days. One query over the last 30 days only:
-    an all-time count read the whole archive on every visit."""
+def _window_counts(*, items: QuerySet[NewsItem], now: datetime, tz: tzinfo) -> list[dict[str, Any]]:
+    """Per category over the last 30 days: all items, those up to the end of today
+    in `tz`, today's, and the high-priority ones of the last 7 days. One query, the
+    counters and the breakdown both read it."""
     today_start = start_of_day(now=now, tz=tz)
     # Aware arithmetic adds wall-clock time: this is the next local midnight even
     # across a DST change, when the day is 23 or 25 hours long.
     tomorrow_start = today_start + timedelta(days=1)
-    totals = items.filter(published_at__gte=now - BREAKDOWN_WINDOW).aggregate(
-        total=Count("pk", filter=Q(published_at__lt=tomorrow_start)),
-        today=Count("pk", filter=Q(published_at__gte=today_start, published_at__lt=tomorrow_start)),
-        high=Count(
-            "pk",
-            filter=Q(
-                priority_score__gte=HIGH_THRESHOLD,
-                published_at__gte=now - HIGH_PRIORITY_WINDOW,
+    return list(
+        items.filter(published_at__gte=now - BREAKDOWN_WINDOW)
+        .order_by()
+        .values("category")
+        .annotate(
+            count=Count("pk"),
+            until_today=Count("pk", filter=Q(published_at__lt=tomorrow_start)),
+            today=Count(
+                "pk", filter=Q(published_at__gte=today_start, published_at__lt=tomorrow_start)
             ),
-        ),
+            high=Count(
+                "pk",
+                filter=Q(
+                    priority_score__gte=HIGH_THRESHOLD,
+                    published_at__gte=now - HIGH_PRIORITY_WINDOW,
+                ),
+            ),
+        )
     )
+
+
+def dashboard_counters(
+    *,
+    items: QuerySet[NewsItem],
+    now: datetime,
+    tz: tzinfo,
+    rows: list[dict[str, Any]] | None = None,
+) -> DashboardCounters:
+    """Items in scope of the last 30 days (future-dated ones left out), those
+    published today in `tz`, and the high-priority ones of the last 7 days.
+    An all-time count would read the whole archive on every visit."""
+    rows = _window_counts(items=items, now=now, tz=tz) if rows is None else rows
     return DashboardCounters(
-        total=totals["total"], today=totals["today"], high_priority_week=totals["high"]
+        total=sum(row["until_today"] for row in rows),
+        today=sum(row["today"] for row in rows),
+        high_priority_week=sum(row["high"] for row in rows),
     )
 
 
@@ -165,16 +187,12 @@ def bar_width(share: float) -> int:
 
 
 def category_breakdown(
-    *, items: QuerySet[NewsItem], now: datetime
+    *, items: QuerySet[NewsItem], now: datetime, rows: list[dict[str, Any]] | None = None
 ) -> tuple[int, list[CategoryShare]]:
     """Items in scope of the last 30 days per category, largest first, with shares.
-    Returns (total, shares). One query."""
-    rows = (
-        items.filter(published_at__gte=now - BREAKDOWN_WINDOW)
-        .order_by()
-        .values("category")
-        .annotate(count=Count("pk"))
-    )
+    Returns (total, shares). One query, or none given the rows of _window_counts."""
+    if rows is None:
+        rows = _window_counts(items=items, now=now, tz=UTC)
     counts: dict[str, int] = {}
     for row in rows:
         # Values outside the current choices (a renamed category) count as "Other".
@@ -346,9 +364,10 @@ def dashboard_for_user(
     )
     figures: _Figures | None = cache.get(key) if use_cache else None
     if figures is None:
-        breakdown_total, breakdown = category_breakdown(items=scope.items, now=now)
+        rows = _window_counts(items=scope.items, now=now, tz=tz)
+        breakdown_total, breakdown = category_breakdown(items=scope.items, now=now, rows=rows)
         figures = _Figures(
-            counters=dashboard_counters(items=scope.items, now=now, tz=tz),
+            counters=dashboard_counters(items=scope.items, now=now, tz=tz, rows=rows),
             breakdown_total=breakdown_total,
             breakdown=breakdown,
             stories=latest_stories(items=scope.items),

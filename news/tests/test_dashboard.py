@@ -300,8 +300,8 @@ def test_story_card_markup(auth_client, user):
 
 # ---------------------------------------------------------------- query count
 
-# session, user, preferences, tracked ids, counters, breakdown, window, stories, items
-EXPECTED_QUERIES = 9
+# session, user, preferences, tracked ids, counts, window, stories, items
+EXPECTED_QUERIES = 8
 
 
 @pytest.mark.parametrize("size", [10, 200])
@@ -379,7 +379,7 @@ def test_figures_are_reused_for_a_minute_and_recomputed_when_preferences_change(
 
     # Cached: only the session, user, preferences and tracked-ids queries remain.
     NewsItemFactory(company=tracked, title="Tracked ships another model")
-    with django_assert_num_queries(EXPECTED_QUERIES - 5):
+    with django_assert_num_queries(EXPECTED_QUERIES - 4):
         cached = auth_client.get(HOME).content.decode()
     assert "Tracked ships another model" not in cached
 
