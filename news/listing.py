@@ -16,12 +16,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
+from django.utils.functional import cached_property
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
 from competitors.models import Company
-from news import priority
+from news import categories, display, priority
 from news.item_states import ItemStateFlags, item_states_for_items
 from news.models import ItemState, NewsItem
 from news.selectors import news_items_search, stories_coverage
@@ -114,6 +118,61 @@ class ItemCard:
     # The search headline, plain text with marker characters around matches (render it
     # with the snippet_html filter); empty outside searches.
     snippet: str = ""
+
+    # Display values, worked out in Python when the template first asks for them (so in
+    # the request's language and time zone): a template filter chain per value costs
+    # more than the value, twenty times a page.
+
+    @cached_property
+    def category_slug(self) -> str:
+        """The category page's URL value: "other" for uncategorised items."""
+        value = self.item.category
+        return value if value and value in categories.Category.values else OTHER_CATEGORY
+
+    @cached_property
+    def category_label(self) -> StrOrPromise:
+        return categories.category_label(self.item.category)
+
+    @cached_property
+    def category_emoji(self) -> str:
+        return categories.category_emoji(self.item.category)
+
+    @cached_property
+    def priority_level(self) -> priority.PriorityLevel:
+        return priority.priority_level(self.item.priority_score or 0.0)
+
+    @cached_property
+    def company_logo_url(self) -> str:
+        """The company's logo when served over HTTPS, else ""."""
+        company = self.item.company
+        logo_url = company.logo_url if company is not None else ""
+        return logo_url if logo_url[:8] == "https://" else ""
+
+    @cached_property
+    def company_initials(self) -> str:
+        return display.initials(self.item.company.name if self.item.company is not None else "")
+
+    @cached_property
+    def source_label(self) -> str:
+        return display.source_label(self.item)
+
+    @cached_property
+    def published_local(self) -> datetime:
+        return timezone.localtime(self.item.published_at)
+
+    @cached_property
+    def published_iso(self) -> str:
+        return date_filter(self.published_local, "c")
+
+    @cached_property
+    def published_title(self) -> str:
+        """The absolute date and time and the time zone's name, as the card's tooltip."""
+        local = self.published_local
+        return f"{date_filter(local, 'DATETIME_FORMAT')} ({date_filter(local, 'T')})"
+
+    @cached_property
+    def published_ago(self) -> str:
+        return str(naturaltime(self.item.published_at))
 
 
 @dataclass

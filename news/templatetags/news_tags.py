@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import html
 
 from django import template
 from django.forms import BoundField
-from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django_stubs_ext import StrOrPromise
 
-from news import categories
-from news.models import NewsItem
+from news import categories, display
 from news.priority import PriorityLevel, priority_level
 from news.sanitizing import sanitize_html
 from news.selectors import highlighted_snippet
@@ -40,32 +38,9 @@ def priority(score: float | None) -> PriorityLevel:
     return priority_level(score or 0.0)
 
 
-@register.filter
-def initials(name: str | None) -> str:
-    """Up to two letters standing for a company without a logo."""
-    words = [word for word in (name or "").replace("-", " ").split() if word[:1].isalnum()]
-    if not words:
-        return "?"
-    if len(words) == 1:
-        return words[0][:2].upper()
-    return (words[0][0] + words[1][0]).upper()
-
-
-@register.filter
-def host(url: str | None) -> str:
-    try:
-        hostname = urlsplit(url or "").hostname or ""
-    except ValueError:
-        return ""
-    return hostname.removeprefix("www.")
-
-
-@register.filter
-def source_label(item: NewsItem) -> str:
-    """The name of the item's source, else the host it was published on."""
-    if item.source is not None and item.source.name:
-        return item.source.name
-    return host(item.url) or (host(item.source.url) if item.source is not None else "")
+register.filter("initials", display.initials)
+register.filter("host", display.host)
+register.filter("source_label", display.source_label)
 
 
 @register.filter
@@ -84,6 +59,13 @@ def sanitized_html(html: str | None, base_url: str | None = None) -> SafeString:
     return mark_safe(sanitize_html(html or "", base_url=base_url or None))  # noqa: S308
 
 
+def _escape(value: object) -> str:
+    """conditional_escape without its lazy-object wrapper: safe strings stay as they are."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
+
+
 @register.simple_tag
 def select_options(field: BoundField) -> SafeString:
     """The <option>s of a multiple-choice field, selected ones marked.
@@ -92,11 +74,82 @@ def select_options(field: BoundField) -> SafeString:
     the company filter has an option per company, and either costs milliseconds a page.
     """
     selected = {str(value) for value in field.value() or ()}
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (value, mark_safe(" selected") if str(value) in selected else "", label)
+    return mark_safe(  # noqa: S308 - every value and label is escaped
+        "".join(
+            f'<option value="{_escape(value)}"'
+            f"{' selected' if str(value) in selected else ''}>{_escape(label)}</option>"
             for value, label in getattr(field.field, "choices", ())
-        ),
+        )
     )
+
+
+def _plain_choices(field: BoundField) -> list[tuple[str, str]] | None:
+    """The field's choices as escaped (value, label) strings; None when grouped."""
+    pairs = []
+    for value, label in getattr(field.field, "choices", ()):
+        if isinstance(label, list | tuple):
+            return None
+        pairs.append((_escape(value), _escape(label)))
+    return pairs
+
+
+def _needs_widget(field: BoundField) -> bool:
+    # Errors, help text, required or disabled add attributes only Django's widget
+    # templates know how to place; the filter form normally has none of them.
+    return bool(field.errors or field.help_text or field.field.required or field.field.disabled)
+
+
+@register.simple_tag
+def select_field(field: BoundField) -> SafeString:
+    """A <select> (single or multiple) exactly as Django's Select widgets render it.
+
+    The filter form's selects are rendered on every news page; going through the
+    widget templates costs a template render per option.
+    """
+    pairs = _plain_choices(field)
+    if pairs is None or _needs_widget(field):
+        return mark_safe(str(field))  # noqa: S308
+    multiple = bool(getattr(field.field.widget, "allow_multiple_selected", False))
+    value = field.value()
+    if value is None:
+        wanted = set() if multiple else {""}
+    elif isinstance(value, list | tuple):
+        wanted = {"" if v is None else str(v) for v in value}
+    else:
+        wanted = {str(value)}
+    wanted = {_escape(v) for v in wanted}
+    parts = [
+        f'<select name="{_escape(field.html_name)}"'
+        f' id="{_escape(field.auto_id)}"{" multiple" if multiple else ""}>'
+    ]
+    has_selected = False
+    for value_html, label_html in pairs:
+        selected = value_html in wanted and (multiple or not has_selected)
+        has_selected = has_selected or selected
+        parts.append(
+            f'\n  <option value="{value_html}"{" selected" if selected else ""}>'
+            f"{label_html}</option>\n"
+        )
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # noqa: S308
+
+
+@register.simple_tag
+def checkbox_group(field: BoundField) -> SafeString:
+    """Checkboxes exactly as Django's CheckboxSelectMultiple renders them."""
+    pairs = _plain_choices(field)
+    if pairs is None or _needs_widget(field):
+        return mark_safe(str(field))  # noqa: S308
+    wanted = {_escape(str(v)) for v in field.value() or ()}
+    name = _escape(field.html_name)
+    base_id = _escape(field.auto_id)
+    parts = [f'<div id="{base_id}">']
+    for index, (value_html, label_html) in enumerate(pairs):
+        option_id = f"{base_id}_{index}"
+        checked = " checked" if value_html in wanted else ""
+        parts.append(
+            f'<div>\n    <label for="{option_id}"><input type="checkbox" name="{name}"'
+            f' value="{value_html}" id="{option_id}"{checked}>\n {label_html}</label>\n\n</div>'
+        )
+    parts.append("\n</div>")
+    return mark_safe("".join(parts))  # noqa: S308
