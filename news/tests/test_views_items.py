@@ -567,3 +567,14 @@ def test_category_filters_and_htmx_partial(client):
     assert html.lstrip().startswith('<section id="news-results"')
     assert "High one" in html
     assert "Low one" not in html
+
+
+def test_inactive_companies_are_named_without_a_link(client):
+    hidden = CompanyFactory(name="Retired Labs", slug="retired-labs", active=False)
+    item = NewsItemFactory(company=hidden)
+    item.mentioned_companies.add(hidden)
+
+    html = client.get(reverse("news:detail", args=[item.pk])).content.decode()
+
+    assert "Retired Labs" in html
+    assert reverse("competitors:detail", args=["retired-labs"]) not in html
