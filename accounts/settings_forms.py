@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -64,6 +65,15 @@ def timezone_choices(*, current: str = "") -> TimezoneChoices:
 
 # Longer digit strings are no primary key, and int() refuses 4,300 digits or more.
 MAX_ID_DIGITS = 18
+
+
+def ids_from_strings(values: Iterable[str]) -> set[int]:
+    """The values that are plausible primary keys, as integers; junk is dropped."""
+    return {
+        int(value)
+        for value in values
+        if value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
+    }
 
 
 class ProfileSettingsForm(forms.Form):
@@ -235,12 +245,7 @@ class PreferencesForm(forms.Form):
         """The companies to show as checked: the submitted ones when bound (junk
         dropped), otherwise the initial ones."""
         if self.is_bound:
-            raw = self._submitted_list("companies")
-            return {
-                int(value)
-                for value in raw
-                if value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
-            }
+            return ids_from_strings(self._submitted_list("companies"))
         return {int(value) for value in self.initial.get("companies", [])}
 
     def selected_categories(self) -> set[str]:

@@ -13,29 +13,29 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.middleware import HtmxDetails
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
 from accounts import selectors, services
 from accounts.models import User
-from accounts.settings_forms import DeleteAccountForm, PreferencesForm, ProfileSettingsForm
+from accounts.settings_forms import (
+    DeleteAccountForm,
+    PreferencesForm,
+    ProfileSettingsForm,
+    ids_from_strings,
+)
+from config.htmx import HtmxHttpRequest, render_htmx
 from news.categories import Category, category_emoji
 
 COMPANY_OPTIONS_TARGET = "company-options"
 # Ids arriving in a query string are capped: a picker never needs more.
 MAX_SELECTED_IN_QUERY = 500
 EMAIL_CHANGE_RATE = "5/h"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _account(request: HttpRequest) -> User:
@@ -47,14 +47,6 @@ def _account(request: HttpRequest) -> User:
 
 def _section_url(section: str) -> str:
     return f"{reverse('settings:index')}#{section}"
-
-
-def _ids_from_query(values: list[str]) -> set[int]:
-    return {
-        int(value)
-        for value in values[:MAX_SELECTED_IN_QUERY]
-        if value.isascii() and value.isdigit() and len(value) <= 18
-    }
 
 
 def _render_page(
@@ -92,9 +84,7 @@ def _render_page(
             for value, label in Category.choices
         ],
     }
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_htmx(request, template, context)
 
 
 @login_required
@@ -106,7 +96,11 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
         # The live company search sends the boxes checked so far, so a filter never
         # loses a choice the user has not saved yet.
         form = PreferencesForm(
-            initial={"companies": sorted(_ids_from_query(request.GET.getlist("companies")))}
+            initial={
+                "companies": sorted(
+                    ids_from_strings(request.GET.getlist("companies")[:MAX_SELECTED_IN_QUERY])
+                )
+            }
         )
         return _render_page(
             request,

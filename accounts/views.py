@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
@@ -23,16 +22,13 @@ from accounts.ratelimits import (
     password_reset_rate,
     signup_rate,
 )
+from config.htmx import safe_next_url
 from config.ratelimit import rate_limited
 
 
 def _safe_next(request: HttpRequest, fallback: str = "home") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return str(reverse_lazy(fallback))
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    return safe_next_url(request, candidate=candidate, fallback=str(reverse_lazy(fallback)))
 
 
 @require_http_methods(["GET", "POST"])

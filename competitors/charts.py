@@ -15,16 +15,12 @@ from datetime import date
 
 from django_stubs_ext import StrOrPromise
 
-from news.categories import Category, category_emoji, category_label
+from news.categories import OTHER_SLUG, Category, category_emoji, category_label
+from news.categories import category_slug as category_key
 
-OTHER = "other"
+OTHER = OTHER_SLUG
 # Stacking and legend order: the categories' display order, "other" last.
 CATEGORY_KEYS: tuple[str, ...] = (*Category.values, OTHER)
-
-
-def category_key(value: str | None) -> str:
-    """The chart key of a category value: itself, or "other" when empty or unknown."""
-    return value if value and value in Category.values else OTHER
 
 
 def _round(value: float) -> float:

@@ -13,14 +13,11 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 from django_ratelimit.decorators import ratelimit
 
 from accounts.services import company_follow_set
@@ -41,6 +38,7 @@ from competitors.forms import (
     sign_preview,
 )
 from competitors.models import Company, Source
+from config.htmx import HtmxHttpRequest, render_htmx, safe_next_url
 from news.classification import category_of
 from news.fetching import BlockedURLError, DNSLookupError
 
@@ -52,35 +50,9 @@ TIMELINE_SIZE = 30
 DISCOVERY_RATE = "10/h"
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
-
-
-def _render(
-    request: HtmxHttpRequest,
-    template: str,
-    context: dict[str, Any],
-    *,
-    fragment: str | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    name = f"{template}#{fragment}" if fragment and _wants_fragment(request) else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
 def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    return safe_next_url(request, candidate=candidate, fallback=fallback)
 
 
 # ---------------------------------------------------------------- list
@@ -115,7 +87,7 @@ def company_list(request: HtmxHttpRequest) -> HttpResponse:
         "next_url": request.get_full_path(),
         "activity_days": insights.ACTIVITY_DAYS,
     }
-    return _render(request, "competitors/company_list.html", context, fragment="results")
+    return render_htmx(request, "competitors/company_list.html", context, fragment="results")
 
 
 # ---------------------------------------------------------------- detail
@@ -149,7 +121,7 @@ def company_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "next_url": request.get_full_path(),
         "chart_weeks": insights.CHART_WEEKS,
     }
-    return _render(request, "competitors/company_detail.html", context)
+    return render_htmx(request, "competitors/company_detail.html", context)
 
 
 # ---------------------------------------------------------------- follow
@@ -174,7 +146,7 @@ def company_follow(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     )
     if request.htmx:
         context = {"company": company, "following": following, "next_url": next_url}
-        return _render(request, "competitors/partials/_follow_button.html", context)
+        return render_htmx(request, "competitors/partials/_follow_button.html", context)
     if following:
         messages.success(request, gettext("You now follow %(name)s.") % {"name": company.name})
     else:
@@ -263,7 +235,7 @@ def company_add(request: HtmxHttpRequest) -> HttpResponse:
                 "sample": [(item, charts.category_badge(item.category)) for item in preview.sample],
                 "confirm_form": ConfirmPreviewForm(initial={"preview": sign_preview(preview)}),
             }
-    response = _render(
+    response = render_htmx(
         request, "competitors/company_add.html", context, fragment="wizard", status=status
     )
     if status == 429:

@@ -86,7 +86,14 @@ CATEGORY_INFO: dict[str, CategoryInfo] = {
 
 OTHER_LABEL = _("Other")
 OTHER_EMOJI = "📰"
+# Stands for uncategorised (or unknown) items in URLs, filters and chart keys.
+OTHER_SLUG = "other"
 OTHER_DESCRIPTION = _("News that fits none of the categories.")
+
+
+def category_slug(value: str | None) -> str:
+    """A category value as URLs and charts name it: itself, or "other"."""
+    return value if value and value in Category.values else OTHER_SLUG
 
 
 def category_info(value: str | None) -> CategoryInfo | None:

@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django_stubs_ext import StrOrPromise
 
 from accounts.models import Preferences, User
-from news.categories import Category, category_emoji, category_label
+from news.categories import Category, category_emoji, category_label, category_slug
 from news.models import NewsItem, Story
 from news.priority import HIGH_THRESHOLD, PriorityLevel, priority_level
 from news.selectors import OFFICIAL_SOURCE_TYPES
@@ -42,8 +42,6 @@ LATEST_ITEMS_WINDOW = 100
 # How stale the dashboard's counts and stories may be: they are the page's most
 # expensive part, and a minute is well inside how often sources are fetched.
 DASHBOARD_CACHE_SECONDS = 60
-# Category slug of uncategorised items in news URLs (news:category, ?category=).
-OTHER_SLUG = "other"
 
 
 @dataclass(frozen=True)
@@ -203,7 +201,7 @@ def category_breakdown(
     shares = [
         CategoryShare(
             value=value,
-            slug=value or OTHER_SLUG,
+            slug=category_slug(value),
             label=category_label(value),
             emoji=category_emoji(value),
             count=count,
@@ -291,7 +289,7 @@ def latest_stories(*, items: QuerySet[NewsItem], limit: int = LATEST_STORIES) ->
                 item=item,
                 sources=max(1, sources),
                 updated_at=updated_at,
-                category_slug=item.category or OTHER_SLUG,
+                category_slug=category_slug(item.category),
                 category_label=category_label(item.category),
                 category_emoji=category_emoji(item.category),
                 priority=priority_level(item.priority_score),

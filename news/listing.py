@@ -33,7 +33,7 @@ from news.selectors import news_items_search, stories_coverage
 PAGE_SIZE = 20
 # Deep offsets make PostgreSQL walk every skipped row; nobody reads 500 pages of results.
 MAX_OFFSET = 10_000
-OTHER_CATEGORY = "other"
+OTHER_CATEGORY = categories.OTHER_SLUG
 TOP_COMPANIES_DAYS = 90
 TOP_COMPANIES_LIMIT = 8
 
@@ -125,9 +125,7 @@ class ItemCard:
 
     @cached_property
     def category_slug(self) -> str:
-        """The category page's URL value: "other" for uncategorised items."""
-        value = self.item.category
-        return value if value and value in categories.Category.values else OTHER_CATEGORY
+        return categories.category_slug(self.item.category)
 
     @cached_property
     def category_label(self) -> StrOrPromise:
@@ -136,10 +134,6 @@ class ItemCard:
     @cached_property
     def category_emoji(self) -> str:
         return categories.category_emoji(self.item.category)
-
-    @cached_property
-    def priority_level(self) -> priority.PriorityLevel:
-        return priority.priority_level(self.item.priority_score or 0.0)
 
     @cached_property
     def company_logo_url(self) -> str:

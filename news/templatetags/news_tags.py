@@ -6,7 +6,9 @@ import html
 
 from django import template
 from django.forms import BoundField
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from news import categories, display
@@ -27,10 +29,7 @@ def category_emoji(value: str | None) -> str:
     return categories.category_emoji(value)
 
 
-@register.filter
-def category_slug(value: str | None) -> str:
-    """The category page's URL value: "other" for uncategorised items."""
-    return value if value and value in categories.Category.values else "other"
+register.filter("category_slug", categories.category_slug)
 
 
 @register.filter
@@ -153,3 +152,19 @@ def checkbox_group(field: BoundField) -> SafeString:
         )
     parts.append("\n</div>")
     return mark_safe("".join(parts))  # noqa: S308
+
+
+_PRIORITY_LABELS = {
+    "high": gettext_lazy("High priority"),
+    "medium": gettext_lazy("Medium priority"),
+    "low": gettext_lazy("Low priority"),
+}
+
+
+@register.simple_tag
+def priority_badge(score: float) -> SafeString:
+    """The badge of an item's priority level, on cards and item pages alike."""
+    level = priority_level(score)
+    return format_html(
+        '<span class="badge badge-priority-{}">{}</span>', level, _PRIORITY_LABELS[level]
+    )

@@ -22,14 +22,12 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from accounts.models import User
+from config.htmx import HtmxHttpRequest, render_htmx, safe_next_url, wants_fragment
 from news import categories
 from news.forms import NewsFilterForm, StateToggleForm
 from news.item_states import ItemStateFlags, item_state_set_favourite, item_state_set_read
@@ -46,31 +44,21 @@ from news.listing import (
 from news.models import NewsItem
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
 def _signed_in(request: HttpRequest) -> User | None:
     user = request.user
     return user if isinstance(user, User) and user.is_authenticated else None
-
-
-def _is_htmx(request: HtmxHttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _render_listing(
     request: HtmxHttpRequest, template_name: str, context: dict[str, Any]
 ) -> HttpResponse:
     """The whole page; for htmx, the results, or only the next page for "load more"."""
-    if _is_htmx(request):
+    if wants_fragment(request):
         if "cursor" in request.GET:
             template_name = "news/partials/_results.html#page"
         else:
             template_name = f"{template_name}#results"
-    response = render(request, template_name, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_htmx(request, template_name, context)
 
 
 def _more_url(pairs: Sequence[tuple[str, str]], page: CardPage) -> str:
@@ -140,7 +128,7 @@ def category_detail(request: HtmxHttpRequest, value: str) -> HttpResponse:
         }
     )
     # The sidebar is not part of the htmx response: only query it for whole pages.
-    if not _is_htmx(request):
+    if not wants_fragment(request):
         context["top_companies"] = category_top_companies(category=value)
     return _render_listing(request, "news/category.html", context)
 
@@ -150,7 +138,7 @@ def favourites(request: HtmxHttpRequest) -> HttpResponse:
     user = _signed_in(request)
     if user is None:
         login = redirect_to_login(request.get_full_path())
-        return HttpResponseClientRedirect(login.url) if _is_htmx(request) else login
+        return HttpResponseClientRedirect(login.url) if wants_fragment(request) else login
     page = favourites_page(user=user, cursor=cursor_decode(request.GET.get("cursor")))
     context: dict[str, Any] = {
         "page": page,
@@ -190,7 +178,7 @@ def _state_toggle(request: HtmxHttpRequest, *, pk: int, flag: str) -> HttpRespon
     if user is None:
         # Back to the item, not to this POST-only URL, once signed in.
         login = redirect_to_login(detail_url)
-        if _is_htmx(request):
+        if wants_fragment(request):
             return HttpResponseClientRedirect(login.url)
         return login
     item = get_object_or_404(NewsItem.objects.only("id"), pk=pk)
@@ -203,17 +191,11 @@ def _state_toggle(request: HtmxHttpRequest, *, pk: int, flag: str) -> HttpRespon
         flags = item_state_set_read(user=user, item_id=item.pk, read=on)
     else:
         flags = item_state_set_favourite(user=user, item_id=item.pk, favourite=on)
-    next_url = form.cleaned_data["next"]
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = detail_url
-    if _is_htmx(request):
-        response = render(
+    next_url = safe_next_url(request, candidate=form.cleaned_data["next"], fallback=detail_url)
+    if wants_fragment(request):
+        return render_htmx(
             request,
             "news/partials/_state_buttons.html",
             {"item": item, "read": flags.read, "favourite": flags.favourite, "next_url": next_url},
         )
-        patch_vary_headers(response, ["HX-Request"])
-        return response
     return HttpResponseRedirect(next_url)
