@@ -110,3 +110,20 @@ def _seed_data(request: pytest.FixtureRequest) -> None:
     if not ClassificationRule.objects.exists():
         importlib.import_module("news.migrations.0003_seed_classification_rules").seed(apps, None)
         classification.rules_changed()
+
+
+@pytest.fixture
+def fake_bot_api() -> Iterator[object]:
+    """A fresh fake Bot API on its own loopback port, so parallel tests never share one."""
+    from telegram_bot.tests.fake_bot_api import FakeBotAPI
+
+    with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_bot_settings(settings, fake_bot_api):
+    """Points TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE at the fake Bot API."""
+    settings.TELEGRAM_BOT_TOKEN = fake_bot_api.token
+    settings.TELEGRAM_API_BASE = fake_bot_api.base_url
+    return fake_bot_api

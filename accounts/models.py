@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import functools
 import zoneinfo
 from typing import Any, ClassVar
@@ -104,6 +105,44 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+class DigestFrequency(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    CUSTOM = "custom", _("On chosen days")
+
+
+class WeekStart(models.TextChoices):
+    MONDAY = "monday", _("Monday")
+    SUNDAY = "sunday", _("Sunday")
+
+
+class DigestFormat(models.TextChoices):
+    SHORT = "short", _("Short: headlines only")
+    DETAILED = "detailed", _("Detailed: with summaries")
+
+
+class DigestChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    TELEGRAM = "telegram", _("Telegram")
+
+
+class NotifyPriority(models.TextChoices):
+    LOW = "low", _("Low and above")
+    MEDIUM = "medium", _("Medium and above")
+    HIGH = "high", _("High only")
+
+
+class NotificationFrequency(models.TextChoices):
+    REALTIME = "realtime", _("As they happen")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    NEVER = "never", _("Never")
+
+
+def default_digest_channels() -> list[str]:
+    return [DigestChannel.EMAIL.value]
+
+
 class Preferences(models.Model):
     """What a user follows: it decides their dashboard, their digests and their alerts."""
 
@@ -127,11 +166,65 @@ class Preferences(models.Model):
     scope = models.CharField(
         _("dashboard shows"), max_length=16, choices=Scope.choices, default=Scope.TRACKED
     )
+
+    # ---------------------------------------------------------------- digests
+    digest_enabled = models.BooleanField(_("send me digests"), default=True)
+    digest_frequency = models.CharField(
+        _("how often"), max_length=8, choices=DigestFrequency.choices, default=DigestFrequency.DAILY
+    )
+    digest_time = models.TimeField(_("delivery time"), default=datetime.time(8, 0))
+    # ISO weekdays (1 = Monday … 7 = Sunday) for the custom frequency.
+    digest_days = models.JSONField(_("days"), default=list, blank=True)
+    week_start = models.CharField(
+        _("weeks start on"), max_length=8, choices=WeekStart.choices, default=WeekStart.MONDAY
+    )
+    digest_format = models.CharField(
+        _("format"), max_length=8, choices=DigestFormat.choices, default=DigestFormat.DETAILED
+    )
+    digest_include_summaries = models.BooleanField(_("include summaries"), default=True)
+    digest_mode = models.CharField(
+        _("digest covers"), max_length=8, choices=Scope.choices, default=Scope.TRACKED
+    )
+    # Channels besides the web, which always has every digest: "email", "telegram".
+    digest_channels = models.JSONField(
+        _("also send by"), default=default_digest_channels, blank=True
+    )
+    # When the next scheduled digest falls due (UTC); null while digests are off.
+    # Kept in step by digests.scheduling whenever the schedule or time zone changes.
+    next_digest_at = models.DateTimeField(_("next digest"), null=True, blank=True, editable=False)
+
+    # ---------------------------------------------------------------- notifications
+    notify_enabled = models.BooleanField(_("alerts on"), default=True)
+    notify_min_priority = models.CharField(
+        _("minimum priority"),
+        max_length=8,
+        choices=NotifyPriority.choices,
+        default=NotifyPriority.MEDIUM,
+    )
+    notify_company_alerts = models.BooleanField(_("news from tracked companies"), default=True)
+    notify_keyword_alerts = models.BooleanField(_("keyword matches"), default=True)
+    notify_category_trends = models.BooleanField(
+        _("category trends and busy companies"), default=True
+    )
+    notification_frequency = models.CharField(
+        _("alert frequency"),
+        max_length=8,
+        choices=NotificationFrequency.choices,
+        default=NotificationFrequency.DAILY,
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("preferences")
         verbose_name_plural = _("preferences")
+        indexes = [
+            # The digest beat's claim: due rows only, oldest first.
+            models.Index(
+                fields=["next_digest_at"],
+                name="accounts_prefs_next_digest",
+                condition=models.Q(digest_enabled=True, next_digest_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.user)

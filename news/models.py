@@ -109,6 +109,8 @@ class NewsItem(models.Model):
             models.Index(fields=["-published_at", "-id"], name="newsitem_recent_idx"),
             models.Index(fields=["company", "-published_at"], name="newsitem_company_idx"),
             models.Index(fields=["source", "-published_at"], name="newsitem_source_idx"),
+            # Digests and alerts select by first-seen time: each item falls in one period.
+            models.Index(fields=["fetched_at"], name="newsitem_fetched_idx"),
         ]
 
     def __str__(self) -> str:

@@ -171,6 +171,11 @@ CELERY_TASK_ROUTES = {
     "news.item_extract_full_text": {"queue": "extract"},
     "news.items_analyse": {"queue": "analysis"},
     "news.analyse_pending": {"queue": "analysis"},
+    "digests.*": {"queue": "digests"},
+    "digests.notifications_for_items": {"queue": "notifications"},
+    "digests.check_trends": {"queue": "notifications"},
+    "digests.push_notifications": {"queue": "notifications"},
+    "digests.purge_notifications": {"queue": "notifications"},
 }
 
 # Declared here, synced to django_celery_beat by `manage.py sync_periodic_tasks`
@@ -191,6 +196,32 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "task": "news.analyse_pending",
         "every_seconds": 300,
         "queue": "analysis",
+    },
+    # One entry for every user's digest: it finds who is due (next_digest_at).
+    "digests: dispatch due digests": {
+        "task": "digests.dispatch_due",
+        "every_seconds": 300,
+        "queue": "digests",
+    },
+    "digests: channel digest": {
+        "task": "digests.channel_digest",
+        "every_seconds": 300,
+        "queue": "digests",
+    },
+    "notifications: category trends and busy companies": {
+        "task": "digests.check_trends",
+        "every_seconds": 900,
+        "queue": "notifications",
+    },
+    "notifications: send to Telegram": {
+        "task": "digests.push_notifications",
+        "every_seconds": 300,
+        "queue": "notifications",
+    },
+    "notifications: purge old read ones": {
+        "task": "digests.purge_notifications",
+        "every_seconds": 86400,
+        "queue": "notifications",
     },
 }
 
@@ -341,10 +372,21 @@ FETCH_PER_HOST_CONCURRENCY = env.int("FETCH_PER_HOST_CONCURRENCY", default=2)
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.1)
 
+# ------------------------------------------------------------------ digests
+# A worker sending a digest holds it this long; a worker killed mid-send gives it
+# up when the lease runs out.
+DIGEST_DELIVERY_LEASE_SECONDS = env.int("DIGEST_DELIVERY_LEASE_SECONDS", default=300)
+# Empty digests are always on the web; by default they are not emailed or sent.
+DIGEST_SEND_EMPTY = env.bool("DIGEST_SEND_EMPTY", default=False)
+
 # ------------------------------------------------------------------ telegram
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 # Another Bot API server (self-hosted, or a local fake in tests).
 TELEGRAM_API_BASE = env.str("TELEGRAM_API_BASE", default="https://api.telegram.org")
+# A public channel (@name or numeric id) that gets the daily top 20; empty = none.
+TELEGRAM_CHANNEL_ID = env.str("TELEGRAM_CHANNEL_ID", default="")
+TELEGRAM_CHANNEL_DIGEST_TIME = env.str("TELEGRAM_CHANNEL_DIGEST_TIME", default="09:00")
+TELEGRAM_CHANNEL_TIMEZONE = env.str("TELEGRAM_CHANNEL_TIMEZONE", default="UTC")
 
 # ------------------------------------------------------------------ logging
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
