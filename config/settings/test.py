@@ -38,6 +38,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Worker processes started by the crash tests and benchmarks send to a local SMTP sink.
+if env.str("TEST_EMAIL_URL", default=""):
+    _TEST_EMAIL = env.email_url("TEST_EMAIL_URL")
+    EMAIL_BACKEND = _TEST_EMAIL["EMAIL_BACKEND"]
+    EMAIL_HOST = _TEST_EMAIL["EMAIL_HOST"]
+    EMAIL_PORT = _TEST_EMAIL["EMAIL_PORT"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 LOGGING = build_logging(fmt="text", level="WARNING")
 
