@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,7 +23,7 @@ def user_create(*, email: str, password: str, full_name: str = "", language: str
     user = User.objects.create_user(
         email=email, password=password, full_name=full_name.strip(), language=language
     )
-    preferences_ensure(user=user)
+    _reschedule_digests(user=user)
     user_send_verification_email(user=user)
     return user
 
@@ -107,6 +108,8 @@ def user_update_settings(
             user.save(update_fields=fields)
             if email_changed:
                 user_send_verification_email(user=user)
+            # Digests go out at the chosen hour of the user's zone: a new zone moves them.
+            _reschedule_digests(user=user)
     except IntegrityError as error:
         user.refresh_from_db()
         raise EmailTakenError(email) from error
@@ -179,3 +182,58 @@ def _clean_keywords(keywords: Iterable[str]) -> list[str]:
         if cleaned:
             seen.setdefault(cleaned, None)
     return list(seen)
+
+
+def _reschedule_digests(*, user: User) -> None:
+    from digests.services import preferences_reschedule
+
+    preferences = preferences_ensure(user=user)
+    preferences_reschedule(preferences=preferences, timezone_name=user.timezone, now=timezone.now())
+
+
+def preferences_update_digests(
+    *, user: User, timezone_name: str, values: dict[str, Any]
+) -> Preferences:
+    """Save the digest schedule and options, and the time zone they run in, then
+    recompute when the next digest falls due."""
+    preferences = preferences_ensure(user=user)
+    for name in DIGEST_FIELDS:
+        setattr(preferences, name, values[name])
+    preferences.digest_days = sorted(set(preferences.digest_days))
+    with transaction.atomic():
+        preferences.save(update_fields=[*DIGEST_FIELDS, "updated_at"])
+        if user.timezone != timezone_name:
+            user.timezone = timezone_name
+            user.save(update_fields=["timezone"])
+        _reschedule_digests(user=user)
+    preferences.refresh_from_db(fields=["next_digest_at"])
+    return preferences
+
+
+def preferences_update_alerts(*, user: User, values: dict[str, Any]) -> Preferences:
+    preferences = preferences_ensure(user=user)
+    for name in ALERT_FIELDS:
+        setattr(preferences, name, values[name])
+    preferences.save(update_fields=[*ALERT_FIELDS, "updated_at"])
+    return preferences
+
+
+DIGEST_FIELDS = (
+    "digest_enabled",
+    "digest_frequency",
+    "digest_days",
+    "digest_time",
+    "week_start",
+    "digest_mode",
+    "digest_format",
+    "digest_include_summaries",
+    "digest_channels",
+)
+ALERT_FIELDS = (
+    "notify_enabled",
+    "notification_frequency",
+    "notify_min_priority",
+    "notify_company_alerts",
+    "notify_keyword_alerts",
+    "notify_category_trends",
+)

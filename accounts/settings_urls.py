@@ -8,5 +8,7 @@ urlpatterns = [
     path("", settings_views.index, name="index"),
     path("profile/", settings_views.profile, name="profile"),
     path("preferences/", settings_views.preferences, name="preferences"),
+    path("digests/", settings_views.digest_settings, name="digests"),
+    path("alerts/", settings_views.alert_settings, name="alerts"),
     path("delete-account/", settings_views.delete_account, name="delete_account"),
 ]

@@ -22,6 +22,11 @@ from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
 from accounts import selectors, services
+from accounts.digest_settings_forms import (
+    AlertSettingsForm,
+    DigestSettingsForm,
+    timezone_suggestions,
+)
 from accounts.models import User
 from accounts.settings_forms import (
     DeleteAccountForm,
@@ -56,6 +61,8 @@ def _render_page(
     profile_form: ProfileSettingsForm | None = None,
     preferences_form: PreferencesForm | None = None,
     delete_form: DeleteAccountForm | None = None,
+    digest_form: DigestSettingsForm | None = None,
+    alert_form: AlertSettingsForm | None = None,
     template: str = "settings/index.html",
 ) -> HttpResponse:
     if preferences_form is None:
@@ -64,12 +71,26 @@ def _render_page(
         preferences_form = PreferencesForm(
             initial=PreferencesForm.initial_for(preferences, tracked)
         )
+    stored = services.preferences_ensure(user=user)
+    telegram_linked = _telegram_linked(user)
+    if digest_form is None:
+        digest_form = DigestSettingsForm(
+            initial=DigestSettingsForm.initial_for(preferences=stored, user=user),
+            telegram_linked=telegram_linked,
+        )
+    if alert_form is None:
+        alert_form = AlertSettingsForm(initial=AlertSettingsForm.initial_for(preferences=stored))
     company_search = request.GET.get("company_q", "").replace("\x00", "")[:100]
     selected_categories = preferences_form.selected_categories()
     context: dict[str, Any] = {
         "profile_form": profile_form or ProfileSettingsForm(user=user),
         "preferences_form": preferences_form,
         "delete_form": delete_form or DeleteAccountForm(user=user),
+        "digest_form": digest_form,
+        "alert_form": alert_form,
+        "next_digest_at": stored.next_digest_at,
+        "telegram_linked": telegram_linked,
+        "timezone_suggestions": timezone_suggestions(),
         "company_search": company_search,
         "company_options": selectors.company_picker_options(
             search=company_search, selected_ids=preferences_form.selected_company_ids()
@@ -182,6 +203,42 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your preferences have been saved."))
         return redirect(_section_url("preferences"))
     return _render_page(request, user=user, preferences_form=form)
+
+
+def _telegram_linked(user: User) -> bool:
+    from telegram_bot.models import TelegramLink
+
+    return TelegramLink.objects.filter(user=user).exists()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def digest_settings(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseRedirect(_section_url("digests"))
+    user = _account(request)
+    form = DigestSettingsForm(request.POST, telegram_linked=_telegram_linked(user))
+    if form.is_valid():
+        services.preferences_update_digests(
+            user=user, timezone_name=form.cleaned_data["timezone"], values=form.cleaned_data
+        )
+        messages.success(request, _("Your digest settings have been saved."))
+        return redirect(_section_url("digests"))
+    return _render_page(request, user=user, digest_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alert_settings(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseRedirect(_section_url("alerts"))
+    user = _account(request)
+    form = AlertSettingsForm(request.POST)
+    if form.is_valid():
+        services.preferences_update_alerts(user=user, values=form.cleaned_data)
+        messages.success(request, _("Your alert settings have been saved."))
+        return redirect(_section_url("alerts"))
+    return _render_page(request, user=user, alert_form=form)
 
 
 @login_required
