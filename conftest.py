@@ -127,3 +127,12 @@ def fake_bot_settings(settings, fake_bot_api):
     settings.TELEGRAM_BOT_TOKEN = fake_bot_api.token
     settings.TELEGRAM_API_BASE = fake_bot_api.base_url
     return fake_bot_api
+
+
+@pytest.fixture(autouse=True)
+def _forget_shared_digest_candidates() -> None:
+    # Digests in "all" mode share candidates per period within a process; a test's
+    # items are rolled back, so the next test must not see them.
+    from digests import building
+
+    building._shared.clear()

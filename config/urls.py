@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("news.urls")),
     path("", include("competitors.urls")),
     path("settings/", include("accounts.settings_urls")),
+    path("digests/", include("digests.urls")),
+    path("notifications/", include("digests.notification_urls")),
     path("accounts/", include("accounts.urls")),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("api/v1/", include("config.api_router")),

@@ -28,18 +28,22 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Preferences
 from digests.content import CategoryGroup, CompanyGroup, DigestContent, DigestEntry
 from news.categories import Category
 from news.models import NewsItem
 from news.priority import priority_level
+from news.selectors import SEARCH_CONFIG, search_support
 
 WEIGHT_PRIORITY = 0.40
 WEIGHT_TRACKED = 0.20
@@ -51,6 +55,22 @@ CANDIDATES = 300
 # Entries in one digest, after stories collapse.
 MAX_ENTRIES = 40
 SUMMARY_CHARS = 280
+ENTRY_FIELDS = (
+    "title",
+    "url",
+    "summary",
+    "published_at",
+    "fetched_at",
+    "category",
+    "priority_score",
+    "company_id",
+    "source_id",
+    "story_id",
+    "company__name",
+    "company__slug",
+    "source__name",
+    "story__item_count",
+)
 MAX_KEYWORDS = 50
 
 
@@ -107,9 +127,16 @@ def selected_items(*, interests: Interests, start: datetime, end: datetime) -> Q
         match |= by_company
     elif interests.categories:
         match |= Q(category__in=interests.categories)
+    full_text = search_support().full_text
     for keyword in interests.keywords:
-        # A coarse filter; keyword_hits applies word boundaries when ranking.
-        match |= Q(title__icontains=keyword) | Q(summary__icontains=keyword)
+        if full_text:
+            # The GIN-indexed search vector (title, summary and text): a substring
+            # scan of every summary in the period cost more than the rest of the digest.
+            match |= Q(
+                search_vector=SearchQuery(keyword, search_type="phrase", config=SEARCH_CONFIG)
+            )
+        else:
+            match |= Q(title__icontains=keyword) | Q(summary__icontains=keyword)
     return items.filter(match)
 
 
@@ -209,19 +236,78 @@ def _group(kept: list[tuple[_Ranked, int]]) -> list[CompanyGroup]:
     ]
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    matched: int
+    items: list[NewsItem]
+    loaded_at: float
+
+
+# Digests of everything for one period share their candidates: every user whose
+# digest falls due at the same minute in "all" mode would otherwise run the same
+# two queries. Only closed periods are kept, briefly, per process.
+_shared: dict[tuple[datetime, datetime], _Candidates] = {}
+SHARED_SECONDS = 300.0
+SHARED_PERIODS = 32
+
+
+def _load_candidates(*, interests: Interests, start: datetime, end: datetime) -> _Candidates:
+    candidates = selected_items(interests=interests, start=start, end=end)
+    if interests.mode == "all" or interests.chose_nothing:
+        # Everything in the period: walk the priority index until enough are found.
+        matched = candidates.count()
+        best = list(
+            candidates.order_by("-priority_score", "-fetched_at", "-pk").values_list(
+                "pk", flat=True
+            )[:CANDIDATES]
+        )
+    else:
+        # A selective filter: without an ORDER BY the planner reads the period through
+        # the fetched_at index instead of walking every item in priority order; the
+        # few matches are ranked here.
+        rows = sorted(
+            candidates.order_by().values_list("priority_score", "fetched_at", "pk"),
+            reverse=True,
+        )
+        matched = len(rows)
+        best = [pk for _, _, pk in rows[:CANDIDATES]]
+    # Only the chosen rows are joined to their company, source and story.
+    items = (
+        list(
+            NewsItem.objects.filter(pk__in=best)
+            .select_related("company", "source", "story")
+            # Only what an entry shows: the full text and HTML would be most of each row.
+            .only(*ENTRY_FIELDS)
+        )
+        if best
+        else []
+    )
+    return _Candidates(matched=matched, items=items, loaded_at=time.monotonic())
+
+
+def _candidates(*, interests: Interests, start: datetime, end: datetime) -> _Candidates:
+    everything = interests.mode == "all" or interests.chose_nothing
+    if not everything or end > timezone.now():
+        return _load_candidates(interests=interests, start=start, end=end)
+    key = (start, end)
+    cached = _shared.get(key)
+    if cached is not None and time.monotonic() - cached.loaded_at < SHARED_SECONDS:
+        return cached
+    loaded = _load_candidates(interests=interests, start=start, end=end)
+    if len(_shared) >= SHARED_PERIODS:
+        _shared.clear()
+    _shared[key] = loaded
+    return loaded
+
+
 def digest_content_build(
     *, interests: Interests, start: datetime, end: datetime, max_entries: int = MAX_ENTRIES
 ) -> DigestContent:
-    """The digest of [start, end) for these interests (two or three queries)."""
-    candidates = selected_items(interests=interests, start=start, end=end)
-    matched = candidates.count()
-    if not matched:
+    """The digest of [start, end) for these interests (at most three queries)."""
+    candidates = _candidates(interests=interests, start=start, end=end)
+    if not candidates.items:
         return DigestContent()
-    items = list(
-        candidates.select_related("company", "source", "story").order_by(
-            "-priority_score", "-fetched_at", "-pk"
-        )[:CANDIDATES]
-    )
+    items = candidates.items
     mentions: dict[int, set[int]] = defaultdict(set)
     if interests.company_ids:
         rows = NewsItem.mentioned_companies.through.objects.filter(
@@ -232,4 +318,6 @@ def digest_content_build(
     ranked = _rank(items, interests=interests, mentions=mentions, start=start, end=end)
     kept = _collapse_stories(ranked)
     shown = kept[:max_entries]
-    return DigestContent(groups=_group(shown), matched=matched, omitted=len(kept) - len(shown))
+    return DigestContent(
+        groups=_group(shown), matched=candidates.matched, omitted=len(kept) - len(shown)
+    )

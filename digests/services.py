@@ -70,7 +70,7 @@ def delivery_lease() -> timedelta:
 
 def backoff(*, attempts: int, retry_after: float | None = None) -> timedelta:
     """1, 2, 4, 8 … minutes, capped; never sooner than Telegram's retry_after."""
-    delay = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    delay = min(BACKOFF_BASE * (1 << min(max(attempts - 1, 0), 16)), BACKOFF_CAP)
     if retry_after:
         delay = max(delay, timedelta(seconds=retry_after))
     return delay
@@ -469,7 +469,8 @@ def digest_send_now(*, user: User, kind: str, now: datetime) -> Digest:
     with transaction.atomic():
         built = digest_build(digest_id=digest.pk, now=now)
         for delivery_id in built.delivery_ids if built else []:
-            delivery_send_task.delay_on_commit(delivery_id)
+            # celery-types does not know delay_on_commit (Celery 5.4+).
+            delivery_send_task.delay_on_commit(delivery_id)  # type: ignore[attr-defined]
     digest.refresh_from_db()
     return digest
 

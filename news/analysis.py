@@ -20,6 +20,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from competitors.models import Company
+from digests.notification_tasks import notifications_for_items
 from news.classification import CompiledRuleSet, classify, current_rule_set
 from news.clustering import StoryText, best_match, fingerprint
 from news.keywords import extract_keywords
@@ -275,6 +276,7 @@ def news_items_analyse(
     if changed_stories:
         # Now that the batch's story links are written, coverage can be counted.
         _rescore_stories(stories=changed_stories, weights=context.weights, now=now)
+    notifications_for_items.delay_on_commit([item.id for item in items])  # type: ignore[attr-defined]
     return len(items)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -24,7 +25,7 @@ VALID = {
 }
 
 
-def test_the_settings_page_shows_both_sections(auth_client) -> None:  # type: ignore[no-untyped-def]
+def test_the_settings_page_shows_both_sections(auth_client) -> None:
     page = auth_client.get(reverse("settings:index")).content.decode()
     assert 'id="digests"' in page
     assert 'id="alerts"' in page
@@ -34,7 +35,7 @@ def test_the_settings_page_shows_both_sections(auth_client) -> None:  # type: ig
 
 def test_saving_the_schedule_moves_the_next_digest_into_the_new_zone(
     auth_client, user: User
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = auth_client.post(reverse("settings:digests"), VALID)
     assert response.status_code == 302
     preferences = Preferences.objects.get(user=user)
@@ -49,7 +50,7 @@ def test_saving_the_schedule_moves_the_next_digest_into_the_new_zone(
     assert (local.isoweekday(), local.hour, local.minute) == (7, 7, 30)
 
 
-def test_turning_digests_off_clears_the_schedule(auth_client, user: User) -> None:  # type: ignore[no-untyped-def]
+def test_turning_digests_off_clears_the_schedule(auth_client, user: User) -> None:
     data = {key: value for key, value in VALID.items() if key != "digest_enabled"}
     auth_client.post(reverse("settings:digests"), data)
     assert Preferences.objects.get(user=user).next_digest_at is None
@@ -66,30 +67,31 @@ def test_turning_digests_off_clears_the_schedule(auth_client, user: User) -> Non
         ({"digest_days": ["9"], "digest_frequency": "custom"}, "digest_days"),
     ],
 )
-def test_bad_input_is_refused_with_a_message(auth_client, user: User, change, field) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_refused_with_a_message(auth_client, user: User, change, field) -> None:
     response = auth_client.post(reverse("settings:digests"), {**VALID, **change})
     assert response.status_code == 200
     assert field in response.context["digest_form"].errors
     assert Preferences.objects.get(user=user).digest_frequency == "daily"
 
 
-def test_telegram_can_be_chosen_once_linked(auth_client, user: User) -> None:  # type: ignore[no-untyped-def]
+def test_telegram_can_be_chosen_once_linked(auth_client, user: User) -> None:
     TelegramLink.objects.create(user=user, telegram_user_id=1, chat_id=1)
     auth_client.post(reverse("settings:digests"), {**VALID, "digest_channels": ["telegram"]})
     assert Preferences.objects.get(user=user).digest_channels == ["telegram"]
 
 
-def test_changing_the_zone_in_the_profile_reschedules(auth_client, user: User) -> None:  # type: ignore[no-untyped-def]
+def test_changing_the_zone_in_the_profile_reschedules(auth_client, user: User) -> None:
     auth_client.post(
         reverse("settings:profile"),
         {"full_name": "A", "email": user.email, "language": "", "timezone": "Asia/Tokyo"},
     )
     preferences = Preferences.objects.get(user=user)
-    local = preferences.next_digest_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    assert preferences.next_digest_at is not None
+    local = preferences.next_digest_at.astimezone(ZoneInfo("Asia/Tokyo"))
     assert (local.hour, local.minute) == (8, 0)
 
 
-def test_alert_settings_are_saved(auth_client, user: User) -> None:  # type: ignore[no-untyped-def]
+def test_alert_settings_are_saved(auth_client, user: User) -> None:
     response = auth_client.post(
         reverse("settings:alerts"),
         {
@@ -106,7 +108,7 @@ def test_alert_settings_are_saved(auth_client, user: User) -> None:  # type: ign
     assert (preferences.notify_company_alerts, preferences.notify_keyword_alerts) == (False, True)
 
 
-def test_alert_settings_refuse_unknown_values(auth_client) -> None:  # type: ignore[no-untyped-def]
+def test_alert_settings_refuse_unknown_values(auth_client) -> None:
     response = auth_client.post(
         reverse("settings:alerts"),
         {"notification_frequency": "hourly", "notify_min_priority": "urgent"},
@@ -118,7 +120,7 @@ def test_alert_settings_refuse_unknown_values(auth_client) -> None:  # type: ign
     }
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_visitors_are_sent_to_log_in(client) -> None:
     response = client.post(reverse("settings:digests"), VALID)
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]

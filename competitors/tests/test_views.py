@@ -165,8 +165,8 @@ def test_list_query_count_is_constant(auth_client, user, django_assert_num_queri
     companies = _companies_with_activity(count)
     for company in companies[::3]:
         company_follow_set(user=user, company_id=company.pk, following=True)
-    # session, user, count, page, activity, followed
-    with django_assert_num_queries(6):
+    # session, user, count, page, activity, followed, unread alerts (the header's bell)
+    with django_assert_num_queries(7):
         response = auth_client.get(LIST_URL)
     assert response.status_code == 200
 
@@ -347,8 +347,8 @@ def test_detail_query_count_is_constant(auth_client, django_assert_num_queries, 
             category=categories[n % len(categories)],
             published_at=now - timedelta(hours=9 * n),
         )
-    # session, user, company, followed, sources, timeline, weekly, totals
-    with django_assert_num_queries(8):
+    # session, user, company, followed, sources, timeline, weekly, totals, unread alerts
+    with django_assert_num_queries(9):
         response = auth_client.get(_detail_url(company))
     assert response.status_code == 200
     assert response.content.decode().count('class="timeline-item"') == min(count, 30)

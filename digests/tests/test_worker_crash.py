@@ -16,7 +16,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time as clock, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 
 import pytest
 from django.conf import settings
@@ -51,7 +52,7 @@ def celery_worker(*, queue: str, sink: SmtpSink) -> Iterator[subprocess.Popen[by
         "TEST_EMAIL_URL": sink.url,
         "DIGEST_DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
     }
-    worker = subprocess.Popen(  # noqa: S603 - fixed arguments
+    worker = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -87,7 +88,7 @@ def celery_worker(*, queue: str, sink: SmtpSink) -> Iterator[subprocess.Popen[by
             worker.wait(30)
 
 
-def wait_for(condition, *, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(condition, *, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -111,7 +112,7 @@ def publishing() -> Iterator[None]:
         app.conf.task_always_eager = True
 
 
-def test_killed_worker_mid_send_gives_one_digest_and_one_email(sink: SmtpSink, publishing: None) -> None:
+def test_killed_worker_mid_send_gives_one_digest_and_one_email(sink, publishing):
     queue = f"digests-crash-{uuid.uuid4().hex[:8]}"
     now = datetime.now(UTC)
     user = UserFactory()

@@ -1,0 +1,1 @@
+"""Rendering one built digest for each channel: the web, email and Telegram."""
