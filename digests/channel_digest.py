@@ -49,14 +49,19 @@ def channel_digest_due(*, now: datetime) -> ChannelDigest | None:
     today = now.astimezone(zone).date()
     if now < local_instant(day=today, at=_post_time(), zone=zone):
         return None
+    existing = ChannelDigest.objects.filter(day=today).first()
+    if existing is not None:
+        return existing
     content = digest_content_build(
         interests=EVERYTHING, start=now - WINDOW, end=now, max_entries=TOP_ITEMS
     )
+    # Two beats at once: the unique day lets one insert win; the other reads it.
     row, _ = ChannelDigest.objects.get_or_create(
         day=today,
         defaults={
             "channel_id": settings.TELEGRAM_CHANNEL_ID,
             "content": content.to_json(),
+            "next_attempt_at": now,
         },
     )
     return row

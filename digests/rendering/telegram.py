@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -55,9 +56,14 @@ def _fits(text: str, limit: int = MESSAGE_LIMIT) -> bool:
 
 def telegram_messages(*, digest: Digest, content: DigestContent, site_url: str) -> list[str]:
     with translation.override(digest_language(digest)):
-        page_link = _link(
-            digest_page_url(digest=digest, site_url=site_url),
-            gettext("Open this digest on the web"),
+        # An unsaved digest (the public channel's) has no page; it points at the news.
+        page_link = (
+            _link(
+                digest_page_url(digest=digest, site_url=site_url),
+                gettext("Open this digest on the web"),
+            )
+            if digest.pk
+            else _link(site_url.rstrip("/") + reverse("news:list"), gettext("More news on the web"))
         )
         heading = (
             f"<b>📬 {escape(digest_title(digest))}</b>\n"
