@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from digests import notifications
+from digests import notification_checks, notification_push, notifications
 
 
 # Idempotent: the unique keys make a redelivered batch insert nothing.
@@ -25,17 +25,17 @@ def notifications_for_items(item_ids: list[int]) -> int:
 # Idempotent per UTC day (see notifications_check_trends).
 @shared_task(name="digests.check_trends", ignore_result=True, acks_late=True)
 def check_trends() -> int:
-    return notifications.notifications_check_trends(now=timezone.now())
+    return notification_checks.notifications_check_trends(now=timezone.now())
 
 
 # Not acks_late: a redelivery after a crash could repeat the alert that was in
 # flight, and the next beat picks up whatever this run left anyway.
 @shared_task(name="digests.push_notifications", ignore_result=True)
 def push_notifications() -> int:
-    return notifications.notifications_push(now=timezone.now())
+    return notification_push.notifications_push(now=timezone.now())
 
 
 # Idempotent: deleting what is already gone deletes nothing.
 @shared_task(name="digests.purge_notifications", ignore_result=True, acks_late=True)
 def purge_notifications() -> int:
-    return notifications.notifications_purge(now=timezone.now())
+    return notification_checks.notifications_purge(now=timezone.now())

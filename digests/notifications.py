@@ -15,34 +15,23 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from html import escape
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import Truncator
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 
 from accounts.models import NotificationFrequency, Preferences, User
 from digests.models import Notification
 from digests.notification_selectors import unread_count_cache_key
-from digests.notification_telegram import AlertLine, AlertMessage, render_alert_messages
 from news.categories import Category, category_label
 from news.models import NewsItem
 from news.priority import priority_level
-from telegram_bot.models import TelegramLink
-from telegram_bot.sending import (
-    PermanentSendError,
-    SendError,
-    TransientSendError,
-    send_messages,
-    telegram_configured,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -92,20 +81,20 @@ def item_dedupe_key(item_id: int, notification_type: str) -> str:
     return f"item:{item_id}:{notification_type}"
 
 
-def _language(value: str) -> str:
+def alert_language(value: str) -> str:
     return value or settings.LANGUAGE_CODE
 
 
-def _rank(level: str) -> int:
+def priority_rank(level: str) -> int:
     return PRIORITY_RANK.get(level, PRIORITY_RANK["medium"])
 
 
-def _levels_up_to(level: str) -> list[str]:
+def levels_up_to(level: str) -> list[str]:
     """The minimum-priority settings an alert of `level` satisfies."""
-    return [name for name, rank in PRIORITY_RANK.items() if rank <= _rank(level)]
+    return [name for name, rank in PRIORITY_RANK.items() if rank <= priority_rank(level)]
 
 
-def _forget_unread_counts(user_ids: Iterable[int]) -> None:
+def forget_unread_counts(user_ids: Iterable[int]) -> None:
     # Forgotten now and again after commit: a bell read between the two would
     # otherwise cache the count from before this transaction.
     keys = [unread_count_cache_key(user_id) for user_id in set(user_ids)]
@@ -115,7 +104,7 @@ def _forget_unread_counts(user_ids: Iterable[int]) -> None:
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 
-def _alerting_preferences() -> QuerySet[Preferences]:
+def alerting_preferences() -> QuerySet[Preferences]:
     return Preferences.objects.filter(notify_enabled=True, user__is_active=True).exclude(
         notification_frequency=NotificationFrequency.NEVER
     )
@@ -217,7 +206,7 @@ def _item_subscribers(*, company_ids: set[int], top_level: str) -> list[_Subscri
     """Two queries: users who may want alerts for these items, then which of the
     items' companies each of them tracks."""
     through = Preferences.tracked_companies.through
-    candidates = _alerting_preferences().filter(notify_min_priority__in=_levels_up_to(top_level))
+    candidates = alerting_preferences().filter(notify_min_priority__in=levels_up_to(top_level))
     wanted = Q(notify_keyword_alerts=True) & ~Q(keywords=[])
     if company_ids:
         tracks_one = Exists(
@@ -249,7 +238,7 @@ def _item_subscribers(*, company_ids: set[int], top_level: str) -> list[_Subscri
     return [
         _Subscriber(
             user_id=user_id,
-            language=_language(language),
+            language=alert_language(language),
             min_priority=min_priority,
             company_alerts=company_alerts,
             keyword_alerts=keyword_alerts,
@@ -273,7 +262,7 @@ def _item_alert(
 ) -> Notification | None:
     """The one alert `item` gives `subscriber`, if any: news from a tracked company
     says more than a keyword, so it wins when both match."""
-    if _rank(item.level) < _rank(subscriber.min_priority):
+    if priority_rank(item.level) < priority_rank(subscriber.min_priority):
         return None
     if subscriber.company_alerts:
         for company_id, name in item.companies:
@@ -340,7 +329,7 @@ def notifications_create_for_items(*, item_ids: Sequence[int], now: datetime | N
     items = _load_items(item_ids=item_ids, since=now - ALERT_MAX_AGE)
     if not items:
         return 0
-    top_level = max((item.level for item in items), key=_rank)
+    top_level = max((item.level for item in items), key=priority_rank)
     company_ids = {company_id for item in items for company_id, _ in item.companies}
     subscribers = _item_subscribers(company_ids=company_ids, top_level=top_level)
     if not subscribers:
@@ -366,7 +355,7 @@ def notifications_create_for_items(*, item_ids: Sequence[int], now: datetime | N
     if not rows:
         return 0
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    _forget_unread_counts(row.user_id for row in rows)
+    forget_unread_counts(row.user_id for row in rows)
     return len(rows)
 
 
@@ -375,144 +364,6 @@ def _by_language(subscribers: Sequence[_Subscriber]) -> list[tuple[str, list[_Su
     for subscriber in subscribers:
         groups[subscriber.language].append(subscriber)
     return list(groups.items())
-
-
-# ---------------------------------------------------------------- scheduled checks
-
-
-def notifications_check_trends(*, now: datetime) -> int:
-    """Category trends and busy companies over the 24 hours before `now`; returns
-    how many notifications were inserted.
-
-    Idempotent per UTC day: the keys are "trend:<category>:<day>" and
-    "active:<company id>:<day>", so the checks may run as often as wanted.
-    Six queries at most, whatever the number of users.
-    """
-    since = now - TREND_WINDOW
-    day = now.astimezone(UTC).date().isoformat()
-    recent = NewsItem.objects.filter(published_at__gte=since, published_at__lte=now).order_by()
-    trends = dict(
-        recent.exclude(category="")
-        .values("category")
-        .annotate(count=Count("id"))
-        .filter(count__gte=CATEGORY_TREND_THRESHOLD)
-        .values_list("category", "count")
-    )
-    busy = {
-        company_id: (name, count)
-        for company_id, name, count in recent.filter(company__isnull=False)
-        .values("company_id", "company__name")
-        .annotate(count=Count("id"))
-        .filter(count__gte=COMPANY_ACTIVE_THRESHOLD)
-        .values_list("company_id", "company__name", "count")
-    }
-    if not trends and not busy:
-        return 0
-    candidates = _alerting_preferences().filter(notify_category_trends=True)
-    subscribers = list(
-        candidates.order_by("user__language", "user_id").values_list(
-            "id", "user_id", "user__language", "notify_min_priority", "categories"
-        )
-    )
-    tracked: dict[int, set[int]] = defaultdict(set)
-    if busy and subscribers:
-        for preferences_id, company_id in Preferences.tracked_companies.through.objects.filter(
-            company_id__in=list(busy), preferences__in=candidates
-        ).values_list("preferences_id", "company_id"):
-            tracked[preferences_id].add(company_id)
-    trend_keys = {category: f"trend:{category}:{day}" for category in trends}
-    busy_keys = {company_id: f"active:{company_id}:{day}" for company_id in busy}
-    already = set(
-        Notification.objects.filter(
-            user__in=candidates.values("user_id"),
-            dedupe_key__in=[*trend_keys.values(), *busy_keys.values()],
-        ).values_list("user_id", "dedupe_key")
-    )
-    rows: list[Notification] = []
-    for preferences_id, user_id, language, min_priority, categories in subscribers:
-        chosen = set(categories) if isinstance(categories, list) else set()
-        with translation.override(_language(language)):
-            for category, count in trends.items():
-                level = _trend_level(count, CATEGORY_TREND_THRESHOLD)
-                if (
-                    (chosen and category not in chosen)
-                    or _rank(level) < _rank(min_priority)
-                    or (user_id, trend_keys[category]) in already
-                ):
-                    continue
-                rows.append(
-                    _category_trend(user_id, category, count, level=level, key=trend_keys[category])
-                )
-            for company_id in tracked[preferences_id]:
-                name, count = busy[company_id]
-                level = _trend_level(count, COMPANY_ACTIVE_THRESHOLD)
-                if (
-                    _rank(level) < _rank(min_priority)
-                    or (user_id, busy_keys[company_id]) in already
-                ):
-                    continue
-                rows.append(
-                    _company_active(
-                        user_id, company_id, name, count, level=level, key=busy_keys[company_id]
-                    )
-                )
-    if not rows:
-        return 0
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    _forget_unread_counts(row.user_id for row in rows)
-    return len(rows)
-
-
-def _trend_level(count: int, threshold: int) -> str:
-    """Twice the threshold is news in itself; just past it is worth a look."""
-    return "high" if count >= 2 * threshold else "medium"
-
-
-def _category_trend(
-    user_id: int, category: str, count: int, *, level: str, key: str
-) -> Notification:
-    label = category_label(category)
-    return Notification(
-        user_id=user_id,
-        type=Notification.Type.CATEGORY_TREND,
-        priority=level,
-        title=ngettext(
-            "%(category)s is trending: %(count)d item in 24 hours",
-            "%(category)s is trending: %(count)d items in 24 hours",
-            count,
-        )
-        % {"category": label, "count": count},
-        body=gettext("More news than usual in this category today."),
-        category=category,
-        dedupe_key=key,
-    )
-
-
-def _company_active(
-    user_id: int, company_id: int, name: str, count: int, *, level: str, key: str
-) -> Notification:
-    return Notification(
-        user_id=user_id,
-        type=Notification.Type.COMPANY_ACTIVE,
-        priority=level,
-        title=ngettext(
-            "%(company)s is busy: %(count)d item in 24 hours",
-            "%(company)s is busy: %(count)d items in 24 hours",
-            count,
-        )
-        % {"company": name, "count": count},
-        body=gettext("A company you track published more than usual today."),
-        company_id=company_id,
-        dedupe_key=key,
-    )
-
-
-def notifications_purge(*, now: datetime) -> int:
-    """Delete read notifications older than 30 days; unread ones stay whatever their age."""
-    deleted, _ = Notification.objects.filter(
-        read_at__isnull=False, created_at__lt=now - READ_RETENTION
-    ).delete()
-    return deleted
 
 
 # ---------------------------------------------------------------- the owner's changes
@@ -524,217 +375,18 @@ def notification_mark_read(*, user: User, notification_id: int, now: datetime) -
     changed = Notification.objects.filter(user=user, pk=notification_id).update(
         read_at=Coalesce("read_at", now)
     )
-    _forget_unread_counts([user.pk])
+    forget_unread_counts([user.pk])
     return changed == 1
 
 
 def notifications_mark_all_read(*, user: User, now: datetime) -> int:
     changed = Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=now)
-    _forget_unread_counts([user.pk])
+    forget_unread_counts([user.pk])
     return changed
 
 
 def notification_delete(*, user: User, notification_id: int) -> bool:
     """Delete one of the user's notifications; False when the user has no such one."""
     deleted, _ = Notification.objects.filter(user=user, pk=notification_id).delete()
-    _forget_unread_counts([user.pk])
+    forget_unread_counts([user.pk])
     return deleted > 0
-
-
-# ---------------------------------------------------------------- Telegram
-
-
-@dataclass(frozen=True)
-class _PushTarget:
-    user_id: int
-    chat_id: int
-    language: str
-    frequency: str
-    never_pushed: bool
-
-    def window_start(self, now: datetime) -> datetime:
-        """The oldest alert worth sending now. A summary reaches back two periods
-        once the user has had one, so a late run misses nothing since the last;
-        the very first reaches back one, leaving older alerts to the web."""
-        if self.frequency not in SUMMARY_PERIODS:
-            return now - REALTIME_PUSH_WINDOW
-        period = SUMMARY_PERIODS[self.frequency]
-        return now - period if self.never_pushed else now - 2 * period
-
-
-def push_pause_cache_key(user_id: int) -> str:
-    return f"notifications:push-paused:{user_id}"
-
-
-def _unsent_since(since: datetime) -> Exists:
-    return Exists(
-        Notification.objects.filter(
-            user_id=OuterRef("user_id"),
-            pushed_at__isnull=True,
-            read_at__isnull=True,
-            created_at__gte=since,
-        )
-    )
-
-
-def _push_targets(*, now: datetime) -> list[_PushTarget]:
-    """One query: linked users with alerts due in Telegram now. Realtime users'
-    are due at once; daily and weekly users' once their last push is a period old."""
-    last_push = Subquery(
-        Notification.objects.filter(user_id=OuterRef("user_id"), pushed_at__isnull=False)
-        .order_by("-pushed_at")
-        .values("pushed_at")[:1]
-    )
-    frequency = "user__preferences__notification_frequency"
-    due = Q(**{frequency: NotificationFrequency.REALTIME}) & Q(
-        _unsent_since(now - REALTIME_PUSH_WINDOW)
-    )
-    for name, period in SUMMARY_PERIODS.items():
-        first = Q(last_push__isnull=True) & Q(_unsent_since(now - period))
-        again = Q(last_push__lte=now - period) & Q(_unsent_since(now - 2 * period))
-        due |= Q(**{frequency: name}) & (first | again)
-    rows = (
-        TelegramLink.objects.filter(user__is_active=True, user__preferences__notify_enabled=True)
-        .annotate(last_push=last_push)
-        .filter(due)
-        .order_by("user_id")
-        .values_list("user_id", "chat_id", "user__language", frequency, "last_push")
-    )
-    targets = [
-        _PushTarget(user_id, chat_id, _language(language), kind, never_pushed=last is None)
-        for user_id, chat_id, language, kind, last in rows
-    ]
-    paused = cache.get_many([push_pause_cache_key(t.user_id) for t in targets])
-    return [t for t in targets if push_pause_cache_key(t.user_id) not in paused]
-
-
-def notifications_push(*, now: datetime) -> int:
-    """Send due alerts to linked Telegram chats; returns how many alerts went out.
-
-    Realtime users get up to PUSH_BATCH alerts per run, daily and weekly users
-    one summary per period. Each user's alerts are claimed with SELECT … FOR
-    UPDATE SKIP LOCKED and held while they are sent, so two runs never send one
-    alert twice; pushed_at is set for exactly the alerts in messages Telegram
-    accepted. A worker killed mid-send rolls back its claim, so the alert in
-    flight may go out again: Telegram gives no way to make a send and a commit
-    one step. One user's failure never stops the others; flood control stops
-    the run, since it applies to the whole bot.
-    """
-    if not telegram_configured():
-        return 0
-    pushed = 0
-    for target in _push_targets(now=now):
-        try:
-            sent, error = _push_to(target, now=now)
-        except Exception:  # one user's bad data must not cost everyone else their alerts
-            logger.exception("alerts for user %s failed", target.user_id)
-            continue
-        pushed += sent
-        if isinstance(error, PermanentSendError):
-            logger.warning("alerts for user %s cannot be sent: %s", target.user_id, error)
-            cache.set(push_pause_cache_key(target.user_id), True, int(PUSH_PAUSE.total_seconds()))
-        elif isinstance(error, TransientSendError):
-            logger.warning("alerts for user %s not sent yet: %s", target.user_id, error)
-            if error.retry_after is not None:
-                break
-    return pushed
-
-
-def _push_to(target: _PushTarget, *, now: datetime) -> tuple[int, SendError | None]:
-    """Claim, send and record one user's due alerts: (how many went out, the error)."""
-    summary = target.frequency in SUMMARY_PERIODS
-    with transaction.atomic():
-        claimed = list(
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                user_id=target.user_id,
-                pushed_at__isnull=True,
-                read_at__isnull=True,
-                created_at__gte=target.window_start(now),
-            )
-            .select_related("item", "company")
-            .order_by("created_at", "pk")[: SUMMARY_LOCK_LIMIT if summary else PUSH_BATCH]
-        )
-        if not claimed:
-            return 0, None
-        with translation.override(target.language):
-            messages = (
-                _summary_messages(claimed, frequency=target.frequency)
-                if summary
-                else _realtime_messages(claimed)
-            )
-        try:
-            send_messages(chat_id=target.chat_id, messages=[m.text for m in messages])
-        except SendError as error:
-            # What went out before the error is recorded, in this transaction;
-            # the rest is left to a later run.
-            sent = [pk for message in messages[: error.sent] for pk in message.notification_ids]
-            return _mark_pushed(sent, now), error
-        # A summary names its first alerts and counts the rest: once it is out,
-        # every claimed alert has been told about.
-        return _mark_pushed([n.pk for n in claimed], now), None
-
-
-def _mark_pushed(notification_ids: Sequence[int], now: datetime) -> int:
-    if not notification_ids:
-        return 0
-    return Notification.objects.filter(pk__in=notification_ids).update(pushed_at=now)
-
-
-def _alert_line(notification: Notification) -> AlertLine:
-    url, link_label = _alert_link(notification)
-    return AlertLine(
-        notification_id=notification.pk,
-        title=notification.title,
-        body=notification.body,
-        priority=notification.priority,
-        type_label=str(notification.get_type_display()),
-        url=url,
-        link_label=link_label,
-    )
-
-
-def _alert_link(notification: Notification) -> tuple[str, str]:
-    if notification.item is not None:
-        return notification.item.url, gettext("Read the article")
-    if notification.company is not None:
-        path = reverse("competitors:detail", args=[notification.company.slug])
-        return settings.SITE_URL + path, gettext("Open the company page")
-    if notification.category:
-        path = reverse("news:category", args=[notification.category])
-        return settings.SITE_URL + path, gettext("Open the category")
-    return "", ""
-
-
-def _realtime_messages(claimed: Sequence[Notification]) -> list[AlertMessage]:
-    count = len(claimed)
-    heading = ngettext("%(count)d new alert", "%(count)d new alerts", count) % {"count": count}
-    return render_alert_messages(
-        heading=f"🔔 <b>{escape(heading)}</b>", alerts=[_alert_line(n) for n in claimed]
-    )
-
-
-def _summary_messages(claimed: Sequence[Notification], *, frequency: str) -> list[AlertMessage]:
-    count = len(claimed)
-    if frequency == NotificationFrequency.WEEKLY:
-        heading = ngettext("%(count)d alert this week", "%(count)d alerts this week", count) % {
-            "count": count
-        }
-    else:
-        heading = ngettext("%(count)d alert today", "%(count)d alerts today", count) % {
-            "count": count
-        }
-    shown = sorted(claimed, key=lambda n: (-_rank(n.priority), -n.created_at.timestamp(), -n.pk))
-    shown = shown[:SUMMARY_SHOWN]
-    url = escape(settings.SITE_URL + reverse("notifications:list"), quote=True)
-    rest = count - len(shown)
-    if rest:
-        more = ngettext("…and %(count)d more", "…and %(count)d more", rest) % {"count": rest}
-        footer = f'{escape(more)} <a href="{url}">{escape(gettext("See them all"))}</a>'
-    else:
-        footer = f'<a href="{url}">{escape(gettext("Open your notifications"))}</a>'
-    return render_alert_messages(
-        heading=f"🔔 <b>{escape(heading)}</b>",
-        alerts=[_alert_line(n) for n in shown],
-        footer=footer,
-    )

@@ -13,6 +13,7 @@ import threading
 from email import message_from_bytes
 from email.message import Message
 from types import TracebackType
+
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 

@@ -8,20 +8,15 @@ from accounts.models import Preferences
 from accounts.tests.factories import UserFactory
 from competitors.tests.factories import CompanyFactory
 from digests.models import Notification
+from digests.notification_checks import notifications_check_trends, notifications_purge
+from digests.notification_push import notifications_push
 from digests.notification_telegram import (
     MESSAGE_LIMIT,
     AlertLine,
     render_alert_messages,
     telegram_length,
 )
-from digests.notifications import (
-    PUSH_BATCH,
-    KeywordMatcher,
-    notifications_check_trends,
-    notifications_create_for_items,
-    notifications_purge,
-    notifications_push,
-)
+from digests.notifications import PUSH_BATCH, KeywordMatcher, notifications_create_for_items
 from digests.tests.factories import NotificationFactory
 from news.tests.factories import NewsItemFactory
 from telegram_bot.models import TelegramLink

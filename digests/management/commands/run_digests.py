@@ -29,16 +29,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = _instant(options["at"]) if options["at"] else timezone.now()
-        report = services.digests_run_due(now=now).as_json()
+        report = services.digests_run_due(now=now)
         if options["json"]:
-            self.stdout.write(json.dumps(report))
+            self.stdout.write(json.dumps(report.as_json()))
             return
-        delivered = ", ".join(
-            f"{channel} {count}" for channel, count in report["delivered"].items()
-        )
+        delivered = ", ".join(f"{channel} {count}" for channel, count in report.delivered.items())
         self.stdout.write(
-            f"due {report['due']}, built {report['built']}, empty {report['empty']}, "
-            f"delivered: {delivered}, errors {len(report['errors'])}"
+            f"due {report.due}, built {report.built}, empty {report.empty}, "
+            f"delivered: {delivered}, errors {len(report.errors)}"
         )
-        for error in report["errors"]:
+        for error in report.errors:
             self.stderr.write(f"  {error}")
