@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import DigestChannel, Preferences, User
 from digests.building import Interests, digest_content_build, interests_of
@@ -210,6 +211,10 @@ def digests_claim_due(*, now: datetime, limit: int = CLAIM_BATCH) -> Claim:
 # ---------------------------------------------------------------- building
 
 
+# Delivery errors are stored in English and translated when shown (gettext_noop
+# marks them for translation); a raw error from a server stays as it came.
+
+
 def _delivery_rows(
     *, digest: Digest, preferences: Preferences | None, user: User
 ) -> list[Delivery]:
@@ -224,12 +229,14 @@ def _delivery_rows(
     for channel in channels:
         problem = ""
         if channel == DigestChannel.EMAIL and not user.is_verified:
-            problem = "Your email address is not confirmed, so digests are not emailed."
+            problem = gettext_noop(
+                "Your email address is not confirmed, so digests are not emailed."
+            )
         elif channel == DigestChannel.TELEGRAM:
             if not telegram_configured():
-                problem = "Telegram is not available on this server."
+                problem = gettext_noop("Telegram is not available on this server.")
             elif not TelegramLink.objects.filter(user=user).exists():
-                problem = "Telegram is not connected to your account."
+                problem = gettext_noop("Telegram is not connected to your account.")
         rows.append(
             Delivery(
                 digest=digest,
@@ -339,7 +346,9 @@ def _send_email(delivery: Delivery, content: DigestContent) -> None:
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as error:
-        raise _PermanentDeliveryError("The mail server refused the address.") from error
+        raise _PermanentDeliveryError(
+            gettext_noop("The mail server refused the address.")
+        ) from error
     except (smtplib.SMTPException, OSError) as error:
         raise _TransientDeliveryError(f"Mail server unavailable: {error}") from error
 
@@ -350,7 +359,7 @@ def _send_telegram(delivery: Delivery, content: DigestContent) -> None:
     digest = delivery.digest
     link = TelegramLink.objects.filter(user_id=digest.user_id).first()
     if link is None:
-        raise _PermanentDeliveryError("Telegram is not connected to your account.")
+        raise _PermanentDeliveryError(gettext_noop("Telegram is not connected to your account."))
     messages = telegram_messages(digest=digest, content=content, site_url=settings.SITE_URL)
     remaining = messages[delivery.messages_sent :]
     try:

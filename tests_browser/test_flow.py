@@ -22,6 +22,8 @@ from accounts.services import preferences_update
 from accounts.tests.factories import UserFactory
 from competitors.models import Company
 from competitors.tests.factories import CompanyFactory, SourceFactory
+from digests.notifications import notifications_create_for_items
+from digests.services import digest_send_now
 from news.categories import Category
 from news.models import ItemState, NewsItem, Story
 from news.tests.factories import NewsItemFactory
@@ -204,6 +206,9 @@ PAGES = (
     ("companies-list", "/companies/", True),
     ("company-detail", "/companies/{company}/", True),
     ("settings", "/settings/", True),
+    ("digests", "/digests/", True),
+    ("digest-detail", "/digests/{digest}/", True),
+    ("notifications", "/notifications/", True),
 )
 WIDTHS = ((1280, 800), (390, 844))
 # Names the elements that stick out on the right, so a report says what to fix.
@@ -245,6 +250,8 @@ def test_main_pages_render_without_errors_at_desktop_and_phone_widths(
     company = catalogue.companies[0]
     item = catalogue.items[company.slug][0]
     ItemState.objects.create(user=user, item=item, read_at=timezone.now())
+    digest = digest_send_now(user=user, kind="weekly", now=timezone.now())
+    notifications_create_for_items(item_ids=[each.pk for each in catalogue.items[company.slug]])
     cookie = _session_cookie(user, str(live_server))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
@@ -255,7 +262,7 @@ def test_main_pages_render_without_errors_at_desktop_and_phone_widths(
             page.context.clear_cookies()
             if signed_in:
                 page.context.add_cookies([cookie])  # type: ignore[list-item]
-            url = path.format(item=item.pk, company=company.slug)
+            url = path.format(item=item.pk, company=company.slug, digest=digest.pk)
             response = page.goto(url)
             assert response is not None
             if response.status != 200:

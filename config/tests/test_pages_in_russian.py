@@ -6,6 +6,7 @@ import re
 import pytest
 
 from competitors.tests.factories import CompanyFactory
+from digests.tests.factories import DigestFactory
 from news.tests.factories import NewsItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,10 @@ ENGLISH = re.compile(
         "/companies/{company}/",
         "/companies/add/",
         "/settings/",
+        "/digests/",
+        "/digests/{digest}/",
+        "/digests/preview/",
+        "/notifications/",
     ],
 )
 def test_page_speaks_russian(auth_client, user, path):
@@ -37,7 +42,8 @@ def test_page_speaks_russian(auth_client, user, path):
     company = CompanyFactory(name="Acme AI", slug="acme-ai")
     item = NewsItemFactory(company=company, category="model_release", priority_score=0.9)
 
-    response = auth_client.get(path.format(item=item.pk, company=company.slug))
+    digest = DigestFactory(user=user)
+    response = auth_client.get(path.format(item=item.pk, company=company.slug, digest=digest.pk))
 
     assert response.status_code == 200
     html = response.content.decode()
