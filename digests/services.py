@@ -235,8 +235,15 @@ def _delivery_rows(
         elif channel == DigestChannel.TELEGRAM:
             if not telegram_configured():
                 problem = gettext_noop("Telegram is not available on this server.")
-            elif not TelegramLink.objects.filter(user=user).exists():
-                problem = gettext_noop("Telegram is not connected to your account.")
+            else:
+                link = TelegramLink.objects.filter(user=user).first()
+                if link is None:
+                    problem = gettext_noop("Telegram is not connected to your account.")
+                elif link.blocked_at is not None:
+                    problem = gettext_noop(
+                        "Telegram refused to deliver to your chat (was the bot blocked?). "
+                        "Connect Telegram again in Settings."
+                    )
         rows.append(
             Delivery(
                 digest=digest,
