@@ -39,7 +39,10 @@ TRACKED_PER_USER = 10
 KEYWORDS = ("gpu", "pricing", "agents", "safety", "funding")
 KEYWORD_EVERY = 20
 # Half of them in "all" mode, whose naive build reads every item of the day.
-NAIVE_SAMPLE = int(os.environ.get("BENCH_DIGEST_NAIVE_SAMPLE", "10"))
+NAIVE_SAMPLE = int(os.environ.get("BENCH_DIGEST_NAIVE_SAMPLE", "4"))
+# One user in NARROW_EVERY follows one company in one category: their digests are
+# a handful of entries, so query counts can be compared across digest sizes.
+NARROW_EVERY = 100
 DUE_AT = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 
@@ -163,8 +166,8 @@ def _load(pick: random.Random) -> None:
             Preferences(
                 user=user,
                 digest_mode="all" if n % 2 else "tracked",
-                categories=pick.sample(Category.values, 3),
-                keywords=[pick.choice(KEYWORDS)],
+                categories=pick.sample(Category.values, 1 if n % NARROW_EVERY == 0 else 3),
+                keywords=[] if n % NARROW_EVERY == 0 else [pick.choice(KEYWORDS)],
                 digest_channels=["email"],
                 next_digest_at=DUE_AT,
             )
@@ -176,8 +179,8 @@ def _load(pick: random.Random) -> None:
     through.objects.bulk_create(
         (
             through(preferences_id=row.pk, company_id=company.pk)
-            for row in preferences
-            for company in pick.sample(companies, TRACKED_PER_USER)
+            for n, row in enumerate(preferences)
+            for company in pick.sample(companies, 1 if n % NARROW_EVERY == 0 else TRACKED_PER_USER)
         ),
         batch_size=5000,
     )
