@@ -12,6 +12,7 @@ urlpatterns = [
     path("settings/", include("accounts.settings_urls")),
     path("digests/", include("digests.urls")),
     path("notifications/", include("digests.notification_urls")),
+    path("telegram/", include("telegram_bot.urls")),
     path("accounts/", include("accounts.urls")),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("api/v1/", include("config.api_router")),

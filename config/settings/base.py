@@ -383,6 +383,13 @@ DIGEST_SEND_EMPTY = env.bool("DIGEST_SEND_EMPTY", default=False)
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 # Another Bot API server (self-hosted, or a local fake in tests).
 TELEGRAM_API_BASE = env.str("TELEGRAM_API_BASE", default="https://api.telegram.org")
+# Shared secret Telegram sends with webhook updates (set_webhook registers it);
+# empty turns the webhook off.
+TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+# Where runbot records its heartbeat for `manage.py bot_health`.
+TELEGRAM_HEARTBEAT_FILE = Path(
+    env.str("TELEGRAM_HEARTBEAT_FILE", default=str(VAR_DIR / "bot-heartbeat"))
+)
 # A public channel (@name or numeric id) that gets the daily top 20; empty = none.
 TELEGRAM_CHANNEL_ID = env.str("TELEGRAM_CHANNEL_ID", default="")
 TELEGRAM_CHANNEL_DIGEST_TIME = env.str("TELEGRAM_CHANNEL_DIGEST_TIME", default="09:00")

@@ -9,6 +9,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from telegram_bot.bot.handlers import build_router
+from telegram_bot.bot.linking import build_linking_router
 
 
 def build_bot(*, token: str, api_base: str) -> Bot:
@@ -22,5 +23,6 @@ def build_bot(*, token: str, api_base: str) -> Bot:
 
 def build_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
+    dispatcher.include_router(build_linking_router())
     dispatcher.include_router(build_router())
     return dispatcher

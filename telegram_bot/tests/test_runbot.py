@@ -63,7 +63,7 @@ def test_an_unreachable_api_is_reported(settings, closed_port):
     ],
 )
 def test_it_answers_updates_and_stops_on_a_signal(
-    fake_bot_settings, caplog, stop_signal, arguments, answered_chats, dropped
+    db, fake_bot_settings, caplog, stop_signal, arguments, answered_chats, dropped
 ):
     fake = fake_bot_settings
     fake.push_update(FakeBotAPI.message_update("/start", chat_id=1))

@@ -2,15 +2,20 @@
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.types import TelegramObject
 from aiogram.utils.token import TokenValidationError
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections
 
 from telegram_bot.bot.factory import build_bot, build_dispatcher
+from telegram_bot.heartbeat import HeartbeatMiddleware, heartbeat_clear, heartbeat_path
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,9 @@ class Command(BaseCommand):
 
 async def _poll(bot: Bot, *, api_base: str, drop_pending_updates: bool) -> None:
     dispatcher = build_dispatcher()
+    dispatcher.update.outer_middleware(_fresh_database_connection)
+    heartbeat = heartbeat_path()
+    bot.session.middleware(HeartbeatMiddleware(path=heartbeat))
     try:
         try:
             # bot.me() caches the answer, so the dispatcher does not ask getMe again.
@@ -62,5 +70,19 @@ async def _poll(bot: Bot, *, api_base: str, drop_pending_updates: bool) -> None:
         # start_polling turns SIGINT and SIGTERM into a graceful stop and returns normally.
         await dispatcher.start_polling(bot)
     finally:
+        # A stopped bot is not a healthy one, whatever the file's age.
+        heartbeat_clear(path=heartbeat)
         await bot.session.close()
     logger.info("Telegram bot @%s stopped", me.username)
+
+
+async def _fresh_database_connection(
+    handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+    event: TelegramObject,
+    data: dict[str, Any],
+) -> Any:
+    # Outside a request nothing retires a database connection that broke or outlived
+    # CONN_MAX_AGE; without this, one database restart would fail every later update.
+    # The handlers' ORM calls run in sync_to_async's single thread, and so does this.
+    await sync_to_async(close_old_connections)()
+    return await handler(event, data)
