@@ -58,8 +58,17 @@ class Digest(models.Model):
         verbose_name_plural = _("digests")
         ordering = ["-period_end", "-pk"]
         constraints = [
+            # One scheduled digest per user and period, whatever the schedule says.
             models.UniqueConstraint(
-                fields=["user", "kind", "period_end"], name="digests_digest_user_period_unique"
+                fields=["user", "period_end"],
+                condition=Q(kind="scheduled"),
+                name="digests_digest_user_period_unique",
+            ),
+            # On request: today's and this week's asked in the same second are two.
+            models.UniqueConstraint(
+                fields=["user", "frequency", "period_end"],
+                condition=Q(kind="on_demand"),
+                name="digests_digest_on_demand_unique",
             ),
         ]
         indexes = [

@@ -361,7 +361,9 @@ def _send_email(delivery: Delivery, content: DigestContent) -> None:
 
 
 def _send_telegram(delivery: Delivery, content: DigestContent) -> None:
+    from digests.rendering.common import digest_language as rendering_language
     from digests.rendering.telegram import telegram_messages
+    from telegram_bot.bot.keyboards import digest_quick_keyboard
 
     digest = delivery.digest
     link = TelegramLink.objects.filter(user_id=digest.user_id).first()
@@ -369,8 +371,10 @@ def _send_telegram(delivery: Delivery, content: DigestContent) -> None:
         raise _PermanentDeliveryError(gettext_noop("Telegram is not connected to your account."))
     messages = telegram_messages(digest=digest, content=content, site_url=settings.SITE_URL)
     remaining = messages[delivery.messages_sent :]
+    # The quick controls follow the digest (on its last message).
+    keyboard = digest_quick_keyboard(rendering_language(digest))
     try:
-        sent = send_messages(chat_id=link.chat_id, messages=remaining)
+        sent = send_messages(chat_id=link.chat_id, messages=remaining, reply_markup=keyboard)
     except TransientSendError as error:
         _record_progress(delivery, error.sent)
         raise _TransientDeliveryError(str(error), retry_after=error.retry_after) from error
@@ -479,8 +483,9 @@ def digest_send_now(*, user: User, kind: str, now: datetime) -> Digest:
     digest, _ = Digest.objects.get_or_create(
         user=user,
         kind=Digest.Kind.ON_DEMAND,
+        frequency=kind,
         period_end=end,
-        defaults={"period_start": start, **snapshot},
+        defaults={"period_start": start, **{k: v for k, v in snapshot.items() if k != "frequency"}},
     )
     with transaction.atomic():
         built = digest_build(digest_id=digest.pk, now=now)

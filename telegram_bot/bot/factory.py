@@ -8,6 +8,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from telegram_bot.bot.commands import build_commands_router
 from telegram_bot.bot.handlers import build_router
 from telegram_bot.bot.linking import build_linking_router
 
@@ -25,4 +26,5 @@ def build_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
     dispatcher.include_router(build_linking_router())
     dispatcher.include_router(build_router())
+    dispatcher.include_router(build_commands_router())
     return dispatcher

@@ -12,6 +12,15 @@ from django.utils.translation import gettext_lazy as _
 COMMANDS: tuple[tuple[str, Promise], ...] = (
     ("start", _("show the welcome message")),
     ("help", _("list the commands")),
+    ("digest", _("open the digest menu")),
+    ("daily", _("send today's digest now")),
+    ("weekly", _("send this week's digest now")),
+    ("latest", _("the top news of the last 24 hours")),
+    ("companies", _("browse companies and follow them")),
+    ("subscribe", _("follow a company: /subscribe OpenAI")),
+    ("unsubscribe", _("stop following a company")),
+    ("settings", _("digest mode, frequency, format, time and time zone")),
+    ("stop", _("disconnect this chat from your account")),
 )
 
 

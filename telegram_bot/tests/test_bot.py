@@ -119,7 +119,9 @@ def test_help_lists_the_commands(fake_bot_api):
     assert by_chat == {7: rendered(texts.help_text, "en"), 8: rendered(texts.help_text, "ru")}
     for text in by_chat.values():
         listed = [line.split()[0] for line in text.splitlines()[1:]]
-        assert listed == ["/start", "/help"]
+        assert listed == [f"/{name}" for name, _ in texts.COMMANDS]
+        assert "/subscribe" in listed
+        assert "/stop" in listed
 
 
 def test_commands_addressed_to_this_bot_by_name_are_answered(fake_bot_api):
