@@ -116,9 +116,8 @@ def latest_text(*, latest: Latest, site_url: str) -> str:
         if latest.mode == Preferences.Scope.ALL
         else gettext("From your companies and topics")
     )
-    heading = (
-        f"<b>🔥 {escape(gettext('Top news of the last 24 hours'))}</b>\n<i>{escape(scope)}</i>"
-    )
+    title = gettext("Top news of the last 24 hours")
+    heading = f"<b>🔥 {escape(title)}</b>\n<i>{escape(scope)}</i>"
     footer = _link(site_url.rstrip("/") + reverse("news:list"), gettext("More news on the web"))
     sections = digest_sections(
         content=latest.content, site_url=site_url, summaries=latest.summaries
@@ -133,7 +132,8 @@ def latest_text(*, latest: Latest, site_url: str) -> str:
         key=lambda pair: -pair[1].entry.score,
     )
     if not ranked:
-        return f"{heading}\n\n{escape(gettext('Nothing new in the last 24 hours.'))}\n\n{footer}"
+        nothing = gettext("Nothing new in the last 24 hours.")
+        return f"{heading}\n\n{escape(nothing)}\n\n{footer}"
     text, number = heading, 0
     for company, view in ranked:
         block = _latest_entry(number + 1, company, view)
@@ -306,10 +306,11 @@ def setting_prompt(*, setting: Setting, current: DigestSettings, site_url: str) 
         Setting.TIMEZONE: gettext("Which time zone are you in?"),
     }
     value = current_values(current)[setting]
+    now_label = gettext("Now:")
     lines = [
         f"<b>{escape(questions[setting])}</b>",
         "",
-        f"{escape(gettext('Now:'))} <b>{escape(setting_value(setting, value))}</b>",
+        f"{escape(now_label)} <b>{escape(setting_value(setting, value))}</b>",
     ]
     if setting is Setting.TIME:
         lines.append(escape(gettext("Times are in %(zone)s.") % {"zone": current.timezone}))
