@@ -18,11 +18,17 @@ def setup_django() -> None:
 
 @contextmanager
 def benchmark_database() -> Iterator[None]:
-    """A fresh database for the run, dropped afterwards (same servers as the tests)."""
+    """A fresh database for the run, dropped afterwards (same servers as the tests).
+
+    Its name is the run's own (BENCH_DATABASE_NAME, else one with the process id):
+    Django drops a test database that already exists, so two benchmarks sharing a
+    name on one machine would destroy each other's data set.
+    """
     from django.db import connections
     from django.test.utils import setup_databases, teardown_databases
 
-    connections["default"].settings_dict["TEST"]["NAME"] = "bench_aihub"
+    name = os.environ.get("BENCH_DATABASE_NAME") or f"bench_aihub_{os.getpid()}"
+    connections["default"].settings_dict["TEST"]["NAME"] = name
     old = setup_databases(verbosity=0, interactive=False, keepdb=False)
     try:
         yield

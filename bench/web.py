@@ -15,13 +15,13 @@ from __future__ import annotations
 import http.client
 import os
 import random
+import selectors
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -303,7 +303,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _gunicorn() -> Iterator[int]:
+def _gunicorn() -> Iterator[tuple[int, int]]:
+    """The app under gunicorn; yields its port and the arbiter's process id."""
     from django.conf import settings
     from django.db import connection
 
@@ -340,7 +341,7 @@ def _gunicorn() -> Iterator[int]:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.2)
-        yield port
+        yield port, server.pid
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -348,6 +349,45 @@ def _gunicorn() -> Iterator[int]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def _process_cpu_s(pid: int, *, reaped_children: bool = False) -> float:
+    """CPU time of a live process (Linux), with that of its exited children if asked."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu_s(arbiter: int) -> float:
+    """CPU used so far by gunicorn (arbiter, live and recycled workers) and by the
+    PostgreSQL backends of the bench database.
+
+    The machine may be shared (other test runs, other benchmarks): this is what the
+    pages themselves cost, whatever else competes for the cores. A backend that
+    closed during the run is missed, which only a recycled worker's would be.
+    """
+    from django.db import connection
+
+    try:
+        workers = Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()
+    except OSError:
+        workers = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        backends = [row[0] for row in cursor.fetchall()]
+    return (
+        _process_cpu_s(arbiter, reaped_children=True)
+        + sum(_process_cpu_s(int(worker)) for worker in workers)
+        + sum(_process_cpu_s(backend) for backend in backends)
+    )
 
 
 def _get(port: int, path: str, cookie: str | None) -> tuple[int, bytes]:
@@ -365,63 +405,166 @@ def _get(port: int, path: str, cookie: str | None) -> tuple[int, bytes]:
 # ------------------------------------------------------------------ load
 
 
-def _client(
-    port: int,
-    target: Target,
-    cookies: list[str],
-    offset: int,
-    warm_until: float,
-    stop_at: float,
-    samples: Samples,
-) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    number = offset
-    while (started := time.perf_counter()) < stop_at:
-        cookie = cookies[number % len(cookies)] if target.signed_in else None
-        path = target.paths(number)
-        number += CLIENTS
-        try:
-            connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-            response = connection.getresponse()
-            response.read()
-            ok = response.status == 200
-        except (OSError, http.client.HTTPException):
-            # A worker recycled by max_requests closes its idle keep-alive connections.
-            connection.close()
-            ok = False
-        elapsed = time.perf_counter() - started
-        if started < warm_until:
-            continue
-        if ok:
-            samples.latencies.append(elapsed)
-        else:
-            samples.errors += 1
-    connection.close()
+class _Connection:
+    """One closed-loop client: a keep-alive connection with at most one request in
+    flight, sending the next as soon as the last response has been read."""
+
+    def __init__(self, port: int, target: Target, cookies: list[str], offset: int) -> None:
+        self.port = port
+        self.target = target
+        self.cookies = cookies
+        self.number = offset
+        self.sock: socket.socket | None = None
+        self.buffer = bytearray()
+        self.started = 0.0
+        # Where the body starts and how long the whole response is, once its head is in.
+        self.body_start = 0
+        self.length: int | None = None
+        self.chunked = False
+        self.closing = False
+        self.status = 0
+
+    def open(self) -> socket.socket:
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self.sock
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def send(self) -> None:
+        cookie = self.cookies[self.number % len(self.cookies)] if self.target.signed_in else None
+        path = self.target.paths(self.number)
+        self.number += CLIENTS
+        head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+        if cookie:
+            head += f"Cookie: {cookie}\r\n"
+        self.buffer.clear()
+        self.length = None
+        self.chunked = False
+        self.started = time.perf_counter()
+        assert self.sock is not None
+        # A request is far smaller than the socket buffer: sendall does not block.
+        self.sock.sendall((head + "\r\n").encode())
+
+    def receive(self) -> bool | None:
+        """Reads what arrived: None while the response is incomplete, else whether it
+        was a 200. Raises OSError when the server closed the connection meanwhile."""
+        assert self.sock is not None
+        data = self.sock.recv(262_144)
+        if not data:
+            raise ConnectionResetError("closed by the server")
+        self.buffer += data
+        if self.length is None and not self.chunked:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return None
+            self.body_start = end + 4
+            lines = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
+            headers = {
+                name.strip().lower(): value.strip()
+                for name, _, value in (line.partition(":") for line in lines[1:])
+            }
+            self.status = int(lines[0].split()[1])
+            self.closing = headers.get("connection", "").lower() == "close"
+            self.chunked = headers.get("transfer-encoding", "").lower() == "chunked"
+            if not self.chunked:
+                self.length = self.body_start + int(headers.get("content-length", "0"))
+        if self.chunked:
+            # The last chunk, "0" and an empty trailer, after the head (whose own end
+            # may look the same: "…X-Request-ID: …0\r\n\r\n").
+            body = len(self.buffer) - self.body_start
+            if not (
+                body >= 5
+                and self.buffer.endswith(b"0\r\n\r\n")
+                and (body == 5 or self.buffer[-7:-5] == b"\r\n")
+            ):
+                return None
+            self.chunked = False
+        elif self.length is None or len(self.buffer) < self.length:
+            return None
+        return self.status == 200
 
 
 def _load(port: int, target: Target, cookies: list[str]) -> dict[str, float]:
+    """CLIENTS closed-loop keep-alive clients driven from one thread.
+
+    One thread and a selector rather than a thread per client: the load generator
+    shares the server's cores, and eight threads contending for the GIL cost CPU
+    and delayed the moment a finished response was timed.
+    """
     warm_until = time.perf_counter() + WARMUP
     stop_at = warm_until + DURATION
-    samples = [Samples() for _ in range(CLIENTS)]
-    threads = [
-        threading.Thread(
-            target=_client,
-            args=(port, target, cookies, n, warm_until, stop_at, samples[n]),
-        )
-        for n in range(CLIENTS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    latencies = sorted(value for each in samples for value in each.latencies)
+    samples = Samples()
+    selector = selectors.DefaultSelector()
+    connections = [_Connection(port, target, cookies, n) for n in range(CLIENTS)]
+
+    def start(connection: _Connection) -> bool:
+        """Sends the connection's next request, on a new connection if the kept-alive
+        one was closed meanwhile (which counts as an error, as a failed request)."""
+        for _attempt in range(2):
+            try:
+                if connection.sock is None:
+                    selector.register(connection.open(), selectors.EVENT_READ, connection)
+                connection.send()
+                return True
+            except OSError:
+                drop(connection)
+                if connection.started >= warm_until:
+                    samples.errors += 1
+        return False
+
+    def drop(connection: _Connection) -> None:
+        if connection.sock is not None:
+            selector.unregister(connection.sock)
+            connection.close()
+
+    active = sum(start(connection) for connection in connections)
+    completed = 0  # warm-up included
+    while active:
+        events = selector.select(timeout=1.0)
+        now = time.perf_counter()
+        finished: list[tuple[_Connection, bool]] = []
+        for key, _ in events:
+            connection = key.data
+            try:
+                ok = connection.receive()
+            except OSError:
+                # A worker recycled by max_requests closes its idle keep-alive connections.
+                ok = False
+                drop(connection)
+            if ok is not None:
+                finished.append((connection, ok))
+        for connection in connections:
+            if connection.sock is not None and now - connection.started > 30:
+                drop(connection)
+                finished.append((connection, False))
+        for connection, ok in finished:
+            completed += 1
+            if connection.started >= warm_until:
+                if ok:
+                    samples.latencies.append(now - connection.started)
+                else:
+                    samples.errors += 1
+            if connection.closing:
+                drop(connection)
+                connection.closing = False
+            if time.perf_counter() < stop_at and start(connection):
+                continue
+            drop(connection)
+            active -= 1
+    selector.close()
+    latencies = sorted(samples.latencies)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return {
         "p50_ms": cuts[49] * 1000,
         "p95_ms": cuts[94] * 1000,
         "p99_ms": cuts[98] * 1000,
         "rps": len(latencies) / DURATION,
-        "errors": float(sum(each.errors for each in samples)),
+        "errors": float(samples.errors),
+        "requests": float(completed),
     }
 
 
@@ -447,14 +590,23 @@ def run() -> dict[str, float]:
     cookies = _session_cookies(catalogue["users"])
     targets = _targets(catalogue["slugs"])
     figures: dict[str, float] = {"load_s": load_s, "items": float(ITEMS), "clients": CLIENTS}
-    with _gunicorn() as port:
+    with _gunicorn() as (port, arbiter):
         for target in targets:
             # A page that is not there, or not signed in, would be measured as fast.
             status, body = _get(port, target.paths(0), cookies[0] if target.signed_in else None)
             assert status == 200, f"{target.name}: HTTP {status}"
             assert not target.signed_in or b"Log out" in body, f"{target.name}: not signed in"
+            server_before, client_before = _server_cpu_s(arbiter), time.thread_time()
             for name, value in _load(port, target, cookies).items():
                 figures[f"{target.name}_{name}"] = value
+            server_s = _server_cpu_s(arbiter) - server_before
+            client_s = time.thread_time() - client_before
+            # Per request, warm-up included: app, database and load generator. With
+            # CLIENTS closed-loop clients on C cores, a page whose requests cost t
+            # of CPU cannot average under CLIENTS * t / C, however idle the machine.
+            requests = max(figures[f"{target.name}_requests"], 1)
+            figures[f"{target.name}_cpu_ms"] = 1000 * (server_s + client_s) / requests
+            figures[f"{target.name}_client_cpu_ms"] = 1000 * client_s / requests
     baseline = figures["healthz_p95_ms"]
     for target in targets[1:]:
         figures[f"{target.name}_p95_ratio"] = figures[f"{target.name}_p95_ms"] / baseline

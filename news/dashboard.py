@@ -24,8 +24,11 @@ from django.db.models import (
     Subquery,
     When,
 )
+from django.urls import reverse
 from django.utils import timezone, translation
-from django_stubs_ext import StrOrPromise
+from django.utils.dateformat import format as format_date
+from django.utils.functional import cached_property
+from django.utils.translation import ngettext
 
 from accounts.models import Preferences, User
 from news.categories import Category, category_emoji, category_label, category_slug
@@ -46,21 +49,44 @@ DASHBOARD_CACHE_SECONDS = 60
 
 @dataclass(frozen=True)
 class DashboardScope:
-    items: QuerySet[NewsItem]
     tracked_count: int
     # Every item: the user asked for all news, or follows no company yet.
     is_everything: bool
     category_filter: tuple[str, ...]
     # Changes whenever the preferences behind the scope do (see company_follow_set).
     version: str = ""
+    preferences_id: int | None = None
 
     @property
     def tracks_nothing(self) -> bool:
         return self.tracked_count == 0
 
+    @cached_property
+    def items(self) -> QuerySet[NewsItem]:
+        """The items in scope; reads the tracked ids (one query) the first time, so a
+        dashboard served from the cache never does."""
+        items = NewsItem.objects.all()
+        if self.is_everything or self.preferences_id is None:
+            return items
+        tracked = list(
+            Preferences.tracked_companies.through.objects.filter(
+                preferences_id=self.preferences_id
+            ).values_list("company_id", flat=True)
+        )
+        # A list of ids and an IN over the mentions index: a correlated EXISTS made the
+        # planner scan every mention for every count.
+        mentioning = NewsItem.mentioned_companies.through.objects.filter(
+            company_id__in=tracked
+        ).values("newsitem_id")
+        items = items.filter(Q(company_id__in=tracked) | Q(pk__in=mentioning))
+        if self.category_filter:
+            items = items.filter(category__in=self.category_filter)
+        return items
+
 
 def dashboard_scope(*, user: User) -> DashboardScope:
-    """Items the dashboard of `user` covers (one query, for the preferences).
+    """Which items the dashboard of `user` covers (one query, for the preferences;
+    `items` reads the tracked ids when first asked).
 
     Scope "tracked": items of a tracked company, or mentioning one, in the
     interested categories (none chosen means all). Scope "all", or no tracked
@@ -71,37 +97,23 @@ def dashboard_scope(*, user: User) -> DashboardScope:
         .annotate(tracked_count=Count("tracked_companies"))
         .first()
     )
-    items = NewsItem.objects.all()
     tracked_count = getattr(preferences, "tracked_count", 0)
     version = f"{preferences.pk}-{preferences.updated_at.timestamp()}" if preferences else "none"
     if preferences is None or tracked_count == 0 or preferences.scope == Preferences.Scope.ALL:
         return DashboardScope(
-            items=items,
             tracked_count=tracked_count,
             is_everything=True,
             category_filter=(),
             version=version,
         )
-    tracked = list(
-        Preferences.tracked_companies.through.objects.filter(
-            preferences_id=preferences.pk
-        ).values_list("company_id", flat=True)
-    )
-    # A list of ids and an IN over the mentions index: a correlated EXISTS made the
-    # planner scan every mention for every count.
-    mentioning = NewsItem.mentioned_companies.through.objects.filter(company_id__in=tracked).values(
-        "newsitem_id"
-    )
-    items = items.filter(Q(company_id__in=tracked) | Q(pk__in=mentioning))
-    categories = tuple(value for value in preferences.categories if value in Category.values)
-    if categories:
-        items = items.filter(category__in=categories)
     return DashboardScope(
-        items=items,
         tracked_count=tracked_count,
         is_everything=False,
-        category_filter=categories,
+        category_filter=tuple(
+            value for value in preferences.categories if value in Category.values
+        ),
         version=version,
+        preferences_id=preferences.pk,
     )
 
 
@@ -169,12 +181,15 @@ def dashboard_counters(
 class CategoryShare:
     value: str
     slug: str
-    label: StrOrPromise
+    # Plain text in the language active when the breakdown was made, as the cached
+    # figures are kept per language.
+    label: str
     emoji: str
     count: int
     percent: int
     # 0 to 100 in steps of 5, for the bar's width class (CSP allows no style attribute).
     bar_width: int
+    url: str
 
 
 def bar_width(share: float) -> int:
@@ -202,11 +217,12 @@ def category_breakdown(
         CategoryShare(
             value=value,
             slug=category_slug(value),
-            label=category_label(value),
+            label=str(category_label(value)),
             emoji=category_emoji(value),
             count=count,
             percent=round(100 * count / total),
             bar_width=bar_width(count / total),
+            url=reverse("news:category", args=[category_slug(value)]),
         )
         for value, count in sorted(
             counts.items(), key=lambda pair: (-pair[1], order.get(pair[0], len(order)))
@@ -217,18 +233,74 @@ def category_breakdown(
 
 @dataclass(frozen=True)
 class StoryCard:
-    item: NewsItem  # the item standing for the story, with its company loaded
+    """One line of "Latest stories", ready to print: the figures are cached per user,
+    time zone and language, so every text here is in those already and the template
+    has only the relative time left to work out."""
+
+    # The item standing for the story: only what the list shows is loaded (see
+    # STORY_ITEM_FIELDS), with its company.
+    item: NewsItem
     sources: int
     # When the story last got an item in scope: the order of the list.
     updated_at: datetime
     category_slug: str
-    category_label: StrOrPromise
+    category_label: str
     category_emoji: str
     priority: PriorityLevel
+    url: str
+    category_url: str
+    # The company's page; "" when the item has no company or an inactive one.
+    company_url: str
+    coverage: str
+    updated_iso: str
+    updated_title: str
 
 
-def latest_stories(*, items: QuerySet[NewsItem], limit: int = LATEST_STORIES) -> list[StoryCard]:
-    """The `limit` stories with the newest items in scope, newest first.
+STORY_ITEM_FIELDS = (
+    "id",
+    "title",
+    "category",
+    "priority_score",
+    "company__name",
+    "company__slug",
+    "company__active",
+)
+
+
+def _story_card(*, item: NewsItem, sources: int, updated_at: datetime, tz: tzinfo) -> StoryCard:
+    company = item.company
+    local = timezone.localtime(updated_at, tz)
+    slug = category_slug(item.category)
+    return StoryCard(
+        item=item,
+        sources=sources,
+        updated_at=updated_at,
+        category_slug=slug,
+        category_label=str(category_label(item.category)),
+        category_emoji=category_emoji(item.category),
+        priority=priority_level(item.priority_score),
+        url=reverse("news:detail", args=[item.pk]),
+        category_url=reverse("news:category", args=[slug]),
+        company_url=(
+            reverse("competitors:detail", args=[company.slug])
+            if company is not None and company.active
+            else ""
+        ),
+        # The msgids of the template that printed this line before, translations included.
+        coverage=ngettext(
+            "Covered by %(counter)s source", "Covered by %(counter)s sources", sources
+        )
+        % {"counter": sources},
+        updated_iso=format_date(local, "c"),
+        updated_title=f"{format_date(local, 'j M Y, H:i')} ({getattr(tz, 'key', 'UTC')})",
+    )
+
+
+def latest_stories(
+    *, items: QuerySet[NewsItem], limit: int = LATEST_STORIES, tz: tzinfo = UTC
+) -> list[StoryCard]:
+    """The `limit` stories with the newest items in scope, newest first; times are
+    shown in `tz`.
 
     An item outside any story counts as a story of its own. Each story is shown
     by its canonical item (the earliest official post, else the earliest item;
@@ -275,7 +347,11 @@ def latest_stories(*, items: QuerySet[NewsItem], limit: int = LATEST_STORIES) ->
             item_ids[(kind, key_id)] = key_id
         elif (story := stories.get(key_id)) and story["canonical_id"] is not None:
             item_ids[(kind, key_id)] = story["canonical_id"]
-    loaded = NewsItem.objects.select_related("company").in_bulk(set(item_ids.values()))
+    loaded = (
+        NewsItem.objects.select_related("company")
+        .only(*STORY_ITEM_FIELDS)
+        .in_bulk(set(item_ids.values()))
+    )
 
     cards = []
     for key, updated_at in groups.items():
@@ -284,17 +360,7 @@ def latest_stories(*, items: QuerySet[NewsItem], limit: int = LATEST_STORIES) ->
             continue
         kind, key_id = key
         sources = stories[key_id]["sources"] if kind == "story" else 1
-        cards.append(
-            StoryCard(
-                item=item,
-                sources=max(1, sources),
-                updated_at=updated_at,
-                category_slug=category_slug(item.category),
-                category_label=category_label(item.category),
-                category_emoji=category_emoji(item.category),
-                priority=priority_level(item.priority_score),
-            )
-        )
+        cards.append(_story_card(item=item, sources=max(1, sources), updated_at=updated_at, tz=tz))
     return cards
 
 
@@ -347,7 +413,8 @@ def user_timezone(user: User) -> tzinfo:
 def dashboard_for_user(
     *, user: User, now: datetime | None = None, use_cache: bool = True
 ) -> Dashboard:
-    """Everything the dashboard shows, in a fixed number of queries (at most seven).
+    """Everything the dashboard shows, in a fixed number of queries (at most six; one
+    when the figures come from the cache).
 
     The figures are computed at most once a minute per user, time zone and
     language (DASHBOARD_CACHE_SECONDS); a change of preferences starts afresh at
@@ -357,7 +424,7 @@ def dashboard_for_user(
     tz = user_timezone(user)
     scope = dashboard_scope(user=user)
     key = (
-        f"dashboard:v1:{user.pk}:{scope.version}:{getattr(tz, 'key', 'UTC')}:"
+        f"dashboard:v2:{user.pk}:{scope.version}:{getattr(tz, 'key', 'UTC')}:"
         f"{translation.get_language()}"
     )
     figures: _Figures | None = cache.get(key) if use_cache else None
@@ -368,7 +435,7 @@ def dashboard_for_user(
             counters=dashboard_counters(items=scope.items, now=now, tz=tz, rows=rows),
             breakdown_total=breakdown_total,
             breakdown=breakdown,
-            stories=latest_stories(items=scope.items),
+            stories=latest_stories(items=scope.items, tz=tz),
         )
         if use_cache:
             cache.set(key, figures, DASHBOARD_CACHE_SECONDS)

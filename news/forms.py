@@ -6,7 +6,7 @@ links and hand-edited URLs, so an invalid value is dropped and the rest still ap
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.choices import BaseChoiceIterator
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -56,15 +58,28 @@ class LenientMultipleChoiceField(forms.MultipleChoiceField):
         return kept
 
 
-def _source_type_choices() -> list[tuple[str, StrOrPromise]]:
-    return list(Source.SourceType.choices)
+# Built once, with lazy labels that take the language of each request when shown:
+# choices given as a callable are worked out again every time a field is copied,
+# cleaned or rendered, several times a page.
+CATEGORY_CHOICES: list[tuple[str, StrOrPromise]] = [
+    *(
+        (value, format_lazy("{} {}", category_emoji(value), label))
+        for value, label in Category.choices
+    ),
+    (OTHER_CATEGORY, format_lazy("{} {}", category_emoji(""), OTHER_LABEL)),
+]
 
 
-def _category_choices() -> list[tuple[str, StrOrPromise]]:
-    return [
-        *((value, f"{category_emoji(value)} {label}") for value, label in Category.choices),
-        (OTHER_CATEGORY, f"{category_emoji('')} {OTHER_LABEL}"),
-    ]
+class _PlainChoices(BaseChoiceIterator):
+    """(value, label) string pairs, already in the shape fields want: Django
+    passes a choice iterator through as it is, where it would rebuild a plain list
+    pair by pair on every form (a pair per company)."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self.pairs = list(pairs)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.pairs)
 
 
 @dataclass(frozen=True)
@@ -85,12 +100,12 @@ class NewsFilterForm(forms.Form):
     )
     company = LenientMultipleChoiceField(label=_("Company"), required=False)
     category = LenientMultipleChoiceField(
-        label=_("Category"), required=False, choices=_category_choices
+        label=_("Category"), required=False, choices=CATEGORY_CHOICES
     )
     source_type = LenientMultipleChoiceField(
         label=_("Source type"),
         required=False,
-        choices=_source_type_choices,
+        choices=Source.SourceType.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     priority = forms.ChoiceField(
@@ -125,7 +140,7 @@ class NewsFilterForm(forms.Form):
             del self.fields[name]
         company_field = self.fields.get("company")
         if isinstance(company_field, forms.MultipleChoiceField):
-            company_field.choices = list(
+            company_field.choices = _PlainChoices(
                 Company.objects.order_by("name").values_list("slug", "name")
             )
 

@@ -19,6 +19,7 @@ from typing import Literal
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django_stubs_ext import StrOrPromise
@@ -128,6 +129,14 @@ class ItemCard:
         return categories.category_slug(self.item.category)
 
     @cached_property
+    def category_url(self) -> str:
+        return reverse("news:category", args=[self.category_slug])
+
+    @cached_property
+    def detail_url(self) -> str:
+        return reverse("news:detail", args=[self.item.pk])
+
+    @cached_property
     def category_label(self) -> StrOrPromise:
         return categories.category_label(self.item.category)
 
@@ -197,8 +206,13 @@ def _cards(*, items: list[NewsItem], user: User | None, snippets: bool) -> list[
     return cards
 
 
+# What no card shows and every row carries: the article, its text and its search
+# vector are most of a row's bytes, to send, decode and keep for nothing.
+CARD_DEFERRED_FIELDS = ("content_html", "content_text", "search_vector")
+
+
 def _with_related(items: QuerySet[NewsItem]) -> QuerySet[NewsItem]:
-    return items.select_related("company", "source")
+    return items.select_related("company", "source").defer(*CARD_DEFERRED_FIELDS)
 
 
 # ---------------------------------------------------------------- news list
@@ -300,6 +314,7 @@ def favourites_page(*, user: User, cursor: Cursor | None, page_size: int = PAGE_
     states = (
         ItemState.objects.filter(user=user, favourited_at__isnull=False)
         .select_related("item__company", "item__source")
+        .defer(*(f"item__{name}" for name in CARD_DEFERRED_FIELDS))
         .order_by("-favourited_at", "-id")
     )
     if isinstance(cursor, KeysetCursor):

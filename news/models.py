@@ -107,6 +107,14 @@ class NewsItem(models.Model):
         verbose_name_plural = _("news items")
         indexes = [
             models.Index(fields=["-published_at", "-id"], name="newsitem_recent_idx"),
+            # The dashboard's counts and newest items filter recent rows by company,
+            # category and priority: with these columns in the index they never read
+            # the (wide) table rows. PostgreSQL only; elsewhere a plain index.
+            models.Index(
+                fields=["-published_at", "-id"],
+                include=["company", "category", "priority_score", "story"],
+                name="newsitem_recent_cover_idx",
+            ),
             models.Index(fields=["company", "-published_at"], name="newsitem_company_idx"),
             models.Index(fields=["source", "-published_at"], name="newsitem_source_idx"),
             # Digests and alerts select by first-seen time: each item falls in one period.

@@ -287,7 +287,8 @@ def _populate(count):
 
 
 # Anonymous: companies for the filter, the page, its coverage.
-# Signed in: + session, user, the page's states.
+# Signed in: + session, user, the page's states, and on the first page the
+# header's unread-alerts count (cached afterwards).
 @pytest.mark.parametrize("count", [10, 200])
 def test_list_queries_are_constant(client, django_assert_num_queries, count):
     user = UserFactory()
@@ -298,7 +299,7 @@ def test_list_queries_are_constant(client, django_assert_num_queries, count):
     with django_assert_num_queries(3):
         assert client.get(LIST_URL).status_code == 200
     client.force_login(user)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert client.get(LIST_URL).status_code == 200
     with django_assert_num_queries(6):
         response = client.get(f"{LIST_URL}?q=acme&tracked=1&hide_read=1")
@@ -312,8 +313,8 @@ def test_favourites_queries_are_constant(client, django_assert_num_queries, coun
     for item in _populate(count):
         item_state_set_favourite(user=user, item_id=item.pk, favourite=True)
     client.force_login(user)
-    # session, user, favourites page, coverage
-    with django_assert_num_queries(4):
+    # session, user, favourites page, coverage, unread alerts
+    with django_assert_num_queries(5):
         response = client.get("/favourites/")
     assert response.status_code == 200
     assert _items_html(response).count('<article class="news-card') == min(count, 20)
@@ -324,8 +325,8 @@ def test_category_queries_are_constant(client, django_assert_num_queries, count)
     user = UserFactory()
     _populate(count)
     client.force_login(user)
-    # session, user, companies, page, states, coverage, top companies
-    with django_assert_num_queries(7):
+    # session, user, companies, page, states, coverage, top companies, unread alerts
+    with django_assert_num_queries(8):
         assert client.get("/categories/funding_news/").status_code == 200
     with django_assert_num_queries(6):
         assert client.get("/categories/other/", **HTMX).status_code == 200
@@ -339,8 +340,8 @@ def test_detail_queries_are_constant(client, django_assert_num_queries, count):
     item = items[0]
     item.mentioned_companies.set(CompanyFactory.create_batch(min(count, 30)))
     client.force_login(user)
-    # session, user, item, mentions, other sources, state
-    with django_assert_num_queries(6):
+    # session, user, item, mentions, other sources, state, unread alerts
+    with django_assert_num_queries(7):
         assert client.get(f"/news/{item.pk}/").status_code == 200
 
 
