@@ -386,6 +386,9 @@ TELEGRAM_API_BASE = env.str("TELEGRAM_API_BASE", default="https://api.telegram.o
 # Shared secret Telegram sends with webhook updates (set_webhook registers it);
 # empty turns the webhook off.
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+# Every Telegram limit window is this much longer than Telegram's own (0.05 = 5 %),
+# so queueing on the way cannot push a burst over the real limit.
+TELEGRAM_RATE_MARGIN = env.float("TELEGRAM_RATE_MARGIN", default=0.05)
 # Where runbot records its heartbeat for `manage.py bot_health`.
 TELEGRAM_HEARTBEAT_FILE = Path(
     env.str("TELEGRAM_HEARTBEAT_FILE", default=str(VAR_DIR / "bot-heartbeat"))

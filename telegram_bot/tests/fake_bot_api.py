@@ -8,6 +8,16 @@ injects updates, programs failures and reads what was sent, from any thread.
 It answers the way Telegram does where clients depend on it: `{"ok": true, "result": …}`
 on success, `{"ok": false, "error_code": …, "description": …}` with the same HTTP status
 on failure, `parameters.retry_after` on 429, and 409 from getUpdates while a webhook is set.
+
+Two opt-in modes make it stricter, as Telegram is:
+
+- `enforce_limits=True` answers sendMessage with 429 and a retry_after, the way
+  Telegram's flood control does, when it would be the 31st message in the last
+  second overall, the 2nd in the last second to one private chat (positive id),
+  or the 21st in the last minute to one group or channel (negative id or "@name").
+  Refused requests do not count towards the windows; `flood_refusals` counts them.
+- `check_html=True` answers 400 "can't parse entities" to a sendMessage in HTML
+  parse mode whose markup Telegram would reject (see `telegram_html_problem`).
 """
 
 from __future__ import annotations
@@ -15,11 +25,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from types import TracebackType
 from typing import Any
 
@@ -30,6 +43,29 @@ TOKEN = "123456789:TEST-fake-bot-api-token"
 
 BLOCKED_BY_USER = "Forbidden: bot was blocked by the user"
 CHAT_NOT_FOUND = "Bad Request: chat not found"
+CANT_PARSE_ENTITIES = "Bad Request: can't parse entities"
+
+# The tags Telegram's HTML parse mode accepts (https://core.telegram.org/bots/api#html-style).
+TELEGRAM_HTML_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "blockquote",
+        "code",
+        "del",
+        "em",
+        "i",
+        "ins",
+        "pre",
+        "s",
+        "span",
+        "strike",
+        "strong",
+        "tg-emoji",
+        "tg-spoiler",
+        "u",
+    }
+)
 
 # Form fields arrive as strings; these are decoded so tests compare real values.
 _JSON_FIELDS = frozenset(
@@ -75,13 +111,38 @@ class _Failure:
     description: str
     retry_after: int | None
     remaining: int
+    # Calls served normally before this failure starts.
+    skip: int = 0
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    """At most `*_limit` messages in any `*_seconds` stretch; Telegram's by default."""
+
+    overall_limit: int = 30
+    overall_seconds: float = 1.0
+    private_limit: int = 1
+    private_seconds: float = 1.0
+    group_limit: int = 20
+    group_seconds: float = 60.0
 
 
 class FakeBotAPI:
     """Use as a context manager, or call start() and stop()."""
 
-    def __init__(self, *, token: str = TOKEN, long_poll_cap: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        long_poll_cap: float = 1.0,
+        enforce_limits: bool = False,
+        limits: FloodLimits | None = None,
+        check_html: bool = False,
+    ) -> None:
         self.token = token
+        self.enforce_limits = enforce_limits
+        self.limits = limits or FloodLimits()
+        self.check_html = check_html
         # getUpdates waits at most this long, whatever timeout the client asks for,
         # so a stopping server or client is never held up by a parked long poll.
         self.long_poll_cap = long_poll_cap
@@ -103,6 +164,10 @@ class FakeBotAPI:
         self._message_texts: dict[tuple[int | str, int], str] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._webhook: Params = {}
+        # Arrival times (time.monotonic) of the messages flood control let through.
+        self._recent: dict[str, deque[float]] = {}
+        self._admitted: list[tuple[float, int | str]] = []
+        self._flood_refusals = 0
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -175,6 +240,19 @@ class FakeBotAPI:
             return list(self._sent_messages)
 
     @property
+    def flood_refusals(self) -> int:
+        """How many sendMessage calls enforce_limits answered with 429."""
+        with self._state:
+            return self._flood_refusals
+
+    @property
+    def admitted(self) -> list[tuple[float, int | str]]:
+        """(arrival time on time.monotonic, chat id) of each sendMessage that flood
+        control let through, oldest first; empty unless enforce_limits is on."""
+        with self._state:
+            return list(self._admitted)
+
+    @property
     def webhook_url(self) -> str:
         with self._state:
             return str(self._webhook.get("url", ""))
@@ -197,13 +275,15 @@ class FakeBotAPI:
         retry_after: int | None = None,
         *,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` calls of `method` with this error instead of serving them.
+        """Answer the next `times` calls of `method` with this error instead of serving
+        them, once `after` calls have been served normally.
 
         For example fail_next("sendMessage", 429, "Too Many Requests: retry after 3",
-        retry_after=3), or fail_next("sendMessage", 403, BLOCKED_BY_USER).
+        retry_after=3), or fail_next("sendMessage", 403, BLOCKED_BY_USER, after=1).
         """
-        failure = _Failure(status, description, retry_after, remaining=times)
+        failure = _Failure(status, description, retry_after, remaining=times, skip=after)
         with self._state:
             self._failures.setdefault(self._canonical(method), []).append(failure)
 
@@ -288,6 +368,7 @@ class FakeBotAPI:
         return self._method_names.get(method.lower(), method)
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         method = self._canonical(request.match_info["method"])
@@ -296,6 +377,8 @@ class FakeBotAPI:
             self._calls.append(Call(method, params))
             self._state.notify_all()
             failure = self._take_failure(method)
+            if failure is None and method == "sendMessage" and self.enforce_limits:
+                failure = self._flood_control(params.get("chat_id"), arrived)
         if failure is not None:
             return _error(failure.status, failure.description, failure.retry_after)
         serve = self._methods.get(method)
@@ -306,11 +389,43 @@ class FakeBotAPI:
             return _error(status, payload)
         return web.json_response({"ok": True, "result": payload})
 
+    def _flood_control(self, chat_id: int | str | None, now: float) -> _Failure | None:
+        """A 429 when this message would break a limit, else None (and it is counted)."""
+        limits = self.limits
+        if isinstance(chat_id, int) and chat_id > 0:
+            chat_limit, chat_seconds = limits.private_limit, limits.private_seconds
+        else:
+            chat_limit, chat_seconds = limits.group_limit, limits.group_seconds
+        windows = [
+            ("overall", limits.overall_limit, limits.overall_seconds),
+            (f"chat:{str(chat_id).lower()}", chat_limit, chat_seconds),
+        ]
+        retry_after = 0.0
+        for key, limit, seconds in windows:
+            recent = self._recent.setdefault(key, deque())
+            while recent and recent[0] <= now - seconds:
+                recent.popleft()
+            if len(recent) >= limit:
+                retry_after = max(retry_after, recent[len(recent) - limit] + seconds - now)
+        if retry_after > 0:
+            self._flood_refusals += 1
+            seconds_to_wait = max(1, math.ceil(retry_after))
+            return _Failure(
+                429, f"Too Many Requests: retry after {seconds_to_wait}", seconds_to_wait, 0
+            )
+        for key, _limit, _seconds in windows:
+            self._recent[key].append(now)
+        self._admitted.append((now, chat_id if chat_id is not None else ""))
+        return None
+
     def _take_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)
         if not queue:
             return None
         failure = queue[0]
+        if failure.skip > 0:
+            failure.skip -= 1
+            return None
         failure.remaining -= 1
         if failure.remaining <= 0:
             queue.pop(0)
@@ -356,6 +471,10 @@ class FakeBotAPI:
             return 400, "Bad Request: chat_id is empty"
         if not text:
             return 400, "Bad Request: message text is empty"
+        if self.check_html and str(params.get("parse_mode", "")).lower() == "html":
+            problem = telegram_html_problem(str(text))
+            if problem is not None:
+                return 400, f"{CANT_PARSE_ENTITIES}: {problem}"
         with self._state:
             message_id = self._next_message_id
             self._next_message_id += 1
@@ -438,6 +557,52 @@ class FakeBotAPI:
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             message["reply_markup"] = markup
         return message
+
+
+class _MarkupCheck(HTMLParser):
+    def __init__(self, text: str, allowed: Collection[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = text
+        self.allowed = allowed
+        self.open: list[str] = []
+        self.problem: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.problem is None and tag not in self.allowed:
+            self.problem = f'Unsupported start tag "{tag}" at byte offset {self._offset()}'
+        elif tag == "a" and not dict(attrs).get("href"):
+            self.problem = self.problem or f"Empty link URL at byte offset {self._offset()}"
+        self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.problem = self.problem or f'Unsupported start tag "{tag}/"'
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.problem is not None:
+            return
+        if not self.open or self.open[-1] != tag:
+            self.problem = f"Unexpected end tag at byte offset {self._offset()}"
+        else:
+            self.open.pop()
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        lines = self.text.split("\n")
+        return len("\n".join(lines[: line - 1]).encode()) + (line > 1) + column
+
+
+def telegram_html_problem(
+    text: str, *, allowed: Collection[str] = TELEGRAM_HTML_TAGS
+) -> str | None:
+    """Why Telegram would refuse `text` in HTML parse mode, or None when it parses:
+    tags outside `allowed`, a link without an address, an end tag that does not
+    close the innermost open tag, or a tag left open."""
+    check = _MarkupCheck(text, allowed)
+    check.feed(text)
+    check.close()
+    if check.problem is None and check.open:
+        return f'Can\'t find end tag corresponding to start tag "{check.open[-1]}"'
+    return check.problem
 
 
 async def _read_params(request: web.Request) -> Params:
