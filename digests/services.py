@@ -461,6 +461,13 @@ def digests_stale_work(*, now: datetime, limit: int = 5000) -> StaleWork:
 # ---------------------------------------------------------------- on demand
 
 
+def _next_whole_second(moment: datetime) -> datetime:
+    # Whole seconds make a double click one digest; rounding up keeps the items
+    # first seen earlier in this second inside the period.
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
+
+
 def digest_send_now(*, user: User, kind: str, now: datetime) -> Digest:
     """ "Today's" (kind "daily") or "this week's" ("weekly") digest, built now and
     sent on the user's channels. Asking twice in the same second gives one digest."""
@@ -470,7 +477,7 @@ def digest_send_now(*, user: User, kind: str, now: datetime) -> Digest:
     zone = zone_or_utc(user.timezone)
     start, end = on_demand_period(
         kind=kind,
-        now=now.replace(microsecond=0),
+        now=_next_whole_second(now),
         zone=zone,
         week_start=getattr(preferences, "week_start", "monday"),
     )

@@ -22,8 +22,9 @@ from accounts.services import preferences_update
 from accounts.tests.factories import UserFactory
 from competitors.models import Company
 from competitors.tests.factories import CompanyFactory, SourceFactory
-from digests.notifications import notifications_create_for_items
+from digests.models import Notification
 from digests.services import digest_send_now
+from digests.tests.factories import NotificationFactory
 from news.categories import Category
 from news.models import ItemState, NewsItem, Story
 from news.tests.factories import NewsItemFactory
@@ -250,8 +251,19 @@ def test_main_pages_render_without_errors_at_desktop_and_phone_widths(
     company = catalogue.companies[0]
     item = catalogue.items[company.slug][0]
     ItemState.objects.create(user=user, item=item, read_at=timezone.now())
+    # A digest of everything, so the digest page shows entries grouped as users see them.
+    Preferences.objects.filter(user=user).update(digest_mode=Preferences.Scope.ALL)
     digest = digest_send_now(user=user, kind="weekly", now=timezone.now())
-    notifications_create_for_items(item_ids=[each.pk for each in catalogue.items[company.slug]])
+    for each in catalogue.items[company.slug][:3]:
+        NotificationFactory(
+            user=user, item=each, company=company, title=f"{company.name}: {each.title}"
+        )
+    NotificationFactory(
+        user=user,
+        type=Notification.Type.CATEGORY_TREND,
+        title="Model releases are busy: 6 items in 24 hours",
+        read_at=timezone.now(),
+    )
     cookie = _session_cookie(user, str(live_server))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
