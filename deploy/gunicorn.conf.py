@@ -18,7 +18,13 @@ def _int(name: str, default: int) -> int:
 # ------------------------------------------------------------------ socket, processes
 # All interfaces: inside a container that is only its own network namespace.
 bind = [os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")]
-workers = _int("WEB_CONCURRENCY", 3)
+# gunicorn's rule of thumb, two workers per core plus one, so a core never idles
+# while another queues: with 3 workers on 2 cores, keep-alive connections stuck to
+# one busy worker pushed the web benchmark's p95 from about 75 to 240 ms. Cores
+# are the ones this process may run on (a container's cpuset), capped so a large
+# host does not start dozens of workers.
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+workers = _int("WEB_CONCURRENCY", min(2 * _CORES + 1, 9))
 # Threads let a worker keep serving while one request waits on the database or a
 # slow client; connections are per thread, so workers * threads must stay under
 # PostgreSQL's max_connections along with the Celery processes.
