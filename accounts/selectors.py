@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.db.models.functions import Lower
+from django.http import HttpRequest
 
 from accounts.models import Preferences, User
 from competitors.models import Company
@@ -66,3 +67,11 @@ def company_picker_options(*, search: str, selected_ids: Iterable[int]) -> list[
         .values_list("pk", "name", "is_selected")
     )[: MAX_PICKER_MATCHES + len(selected)]
     return [CompanyOption(id=pk, name=name, selected=chosen) for pk, name, chosen in rows]
+
+
+def request_account(request: HttpRequest) -> User:
+    """The signed-in account of a request that login_required already guards."""
+    user = request.user
+    if not isinstance(user, User):
+        raise TypeError("a signed-in user is required")
+    return user

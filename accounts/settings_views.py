@@ -28,6 +28,7 @@ from accounts.digest_settings_forms import (
     timezone_suggestions,
 )
 from accounts.models import User
+from accounts.selectors import request_account
 from accounts.settings_forms import (
     DeleteAccountForm,
     PreferencesForm,
@@ -41,13 +42,6 @@ COMPANY_OPTIONS_TARGET = "company-options"
 # Ids arriving in a query string are capped: a picker never needs more.
 MAX_SELECTED_IN_QUERY = 500
 EMAIL_CHANGE_RATE = "5/h"
-
-
-def _account(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required guards every view
-        raise TypeError("a signed-in user is required")
-    return user
 
 
 def _section_url(section: str) -> str:
@@ -65,13 +59,10 @@ def _render_page(
     alert_form: AlertSettingsForm | None = None,
     template: str = "settings/index.html",
 ) -> HttpResponse:
-    if preferences_form is None:
-        preferences = selectors.preferences_get(user=user)
-        tracked = selectors.tracked_company_ids(user=user) if preferences else set()
-        preferences_form = PreferencesForm(
-            initial=PreferencesForm.initial_for(preferences, tracked)
-        )
     stored = services.preferences_ensure(user=user)
+    if preferences_form is None:
+        tracked = selectors.tracked_company_ids(user=user)
+        preferences_form = PreferencesForm(initial=PreferencesForm.initial_for(stored, tracked))
     telegram_linked = _telegram_linked(user)
     if digest_form is None:
         digest_form = DigestSettingsForm(
@@ -111,7 +102,7 @@ def _render_page(
 @login_required
 @require_GET
 def index(request: HtmxHttpRequest) -> HttpResponse:
-    user = _account(request)
+    user = request_account(request)
     htmx = request.htmx
     if htmx and not htmx.boosted and htmx.target == COMPANY_OPTIONS_TARGET:
         # The live company search sends the boxes checked so far, so a filter never
@@ -137,7 +128,7 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseRedirect(_section_url("profile"))
-    user = _account(request)
+    user = request_account(request)
     form = ProfileSettingsForm(request.POST, user=user)
     if form.is_valid() and form.email_changed and _email_changes_exhausted(request):
         form.add_error(
@@ -190,7 +181,7 @@ def _email_changes_exhausted(request: HttpRequest) -> bool:
 def preferences(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseRedirect(_section_url("preferences"))
-    user = _account(request)
+    user = request_account(request)
     form = PreferencesForm(request.POST)
     if form.is_valid():
         services.preferences_update(
@@ -216,7 +207,7 @@ def _telegram_linked(user: User) -> bool:
 def digest_settings(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseRedirect(_section_url("digests"))
-    user = _account(request)
+    user = request_account(request)
     form = DigestSettingsForm(request.POST, telegram_linked=_telegram_linked(user))
     if form.is_valid():
         services.preferences_update_digests(
@@ -232,7 +223,7 @@ def digest_settings(request: HttpRequest) -> HttpResponse:
 def alert_settings(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseRedirect(_section_url("alerts"))
-    user = _account(request)
+    user = request_account(request)
     form = AlertSettingsForm(request.POST)
     if form.is_valid():
         services.preferences_update_alerts(user=user, values=form.cleaned_data)
@@ -247,7 +238,7 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
 def delete_account(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseRedirect(_section_url("delete-account"))
-    user = _account(request)
+    user = request_account(request)
     form = DeleteAccountForm(request.POST, user=user)
     if form.is_valid():
         services.user_delete(user=user)

@@ -11,11 +11,11 @@ import logging
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
 from django.utils import timezone
 
 from digests.building import Interests, digest_content_build
 from digests.content import DigestContent
+from digests.leases import claim_with_lease
 from digests.models import ChannelDigest, Digest
 from digests.scheduling import local_instant, zone_or_utc
 from telegram_bot.sending import (
@@ -85,28 +85,12 @@ def _render(row: ChannelDigest) -> list[str]:
     )
 
 
-def _claim(row: ChannelDigest, *, now: datetime) -> bool:
-    return (
-        ChannelDigest.objects.filter(pk=row.pk)
-        .filter(
-            Q(status=ChannelDigest.Status.PENDING, next_attempt_at__lte=now)
-            | Q(status=ChannelDigest.Status.SENDING, claimed_until__lt=now)
-        )
-        .update(
-            status=ChannelDigest.Status.SENDING,
-            claimed_until=now + LEASE,
-            attempts=F("attempts") + 1,
-        )
-        == 1
-    )
-
-
 def channel_digest_run(*, now: datetime) -> str:
     """Post today's channel digest if it is due and not posted yet; returns what happened."""
     row = channel_digest_due(now=now)
     if row is None:
         return "not_due"
-    if not _claim(row, now=now):
+    if not claim_with_lease(ChannelDigest.objects.all(), pk=row.pk, now=now, lease=LEASE):
         return "not_claimed"
     row.refresh_from_db()
     if not DigestContent.from_json(row.content).groups:

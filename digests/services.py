@@ -29,13 +29,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.models import DigestChannel, Preferences, User
 from digests.building import Interests, digest_content_build, interests_of
 from digests.content import DigestContent
+from digests.leases import claim_with_lease
 from digests.models import Delivery, Digest
 from digests.scheduling import (
     latest_occurrence,
@@ -318,19 +319,7 @@ class SendOutcome:
 
 
 def _claim_delivery(*, delivery_id: int, now: datetime) -> bool:
-    return (
-        Delivery.objects.filter(pk=delivery_id)
-        .filter(
-            Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
-            | Q(status=Delivery.Status.SENDING, claimed_until__lt=now)
-        )
-        .update(
-            status=Delivery.Status.SENDING,
-            claimed_until=now + delivery_lease(),
-            attempts=F("attempts") + 1,
-        )
-        == 1
-    )
+    return claim_with_lease(Delivery.objects.all(), pk=delivery_id, now=now, lease=delivery_lease())
 
 
 class _TransientDeliveryError(Exception):

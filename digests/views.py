@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_ratelimit.decorators import ratelimit
 
 from accounts.models import DigestFormat, DigestFrequency, User
-from accounts.selectors import preferences_get
+from accounts.selectors import preferences_get, request_account
 from config.htmx import HtmxHttpRequest, render_htmx, wants_fragment
 from digests import selectors, services
 from digests.content import DigestContent
@@ -36,13 +36,6 @@ HISTORY_PAGE_SIZE = 20
 # Each request builds a digest and may send an email and Telegram messages.
 SEND_NOW_RATE = "10/h"
 PREVIEW_DEFAULT_DAYS = 7
-
-
-def _account(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required guards every view
-        raise TypeError("a signed-in user is required")
-    return user
 
 
 @dataclass(frozen=True)
@@ -72,14 +65,14 @@ def _history_context(request: HttpRequest, *, user: User, send_form: SendNowForm
 @login_required
 @require_GET
 def digest_history(request: HtmxHttpRequest) -> HttpResponse:
-    context = _history_context(request, user=_account(request), send_form=SendNowForm())
+    context = _history_context(request, user=request_account(request), send_form=SendNowForm())
     return render_htmx(request, "digests/history.html", context, fragment="history")
 
 
 @login_required
 @require_GET
 def digest_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    digest = selectors.digest_of_user(user=_account(request), digest_id=pk)
+    digest = selectors.digest_of_user(user=request_account(request), digest_id=pk)
     if digest is None:
         raise Http404
     content = DigestContent.from_json(digest.content)
@@ -97,7 +90,7 @@ def digest_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @ratelimit(key="user", rate=SEND_NOW_RATE, method="POST", block=False, group="digests.send_now")
 def digest_send(request: HtmxHttpRequest) -> HttpResponse:
-    user = _account(request)
+    user = request_account(request)
     form = SendNowForm(request.POST)
     if getattr(request, "limited", False):
         form.add_error(
@@ -146,7 +139,7 @@ def _preview_summaries(user: User) -> bool:
 @login_required
 @require_GET
 def digest_preview_page(request: HtmxHttpRequest) -> HttpResponse:
-    user = _account(request)
+    user = request_account(request)
     asked = "start" in request.GET or "end" in request.GET
     form = PreviewForm(request.GET if asked else None, initial=_preview_initial())
     context: dict[str, Any] = {"preview_form": form, "sections": None, "content": None}

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_ratelimit.decorators import ratelimit
 
-from accounts.models import User
+from accounts.selectors import request_account
 from config.htmx import render_htmx, wants_fragment
 from telegram_bot import selectors, services
 from telegram_bot.deep_links import BotUnavailableError, bot_username, deep_link, qr_svg
@@ -44,13 +44,6 @@ from telegram_bot.webhook import (
 LINK_RATE = "10/h"
 # Telegram's updates are a few kilobytes; anything near this is not one.
 MAX_UPDATE_BYTES = 512 * 1024
-
-
-def _account(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required guards every view
-        raise TypeError("a signed-in user is required")
-    return user
 
 
 def _section_url() -> str:
@@ -71,7 +64,7 @@ def link_create(request: HttpRequest) -> HttpResponse:
     """
     if request.method != "POST":
         return redirect(_section_url())
-    user = _account(request)
+    user = request_account(request)
     context: dict[str, Any] = {"telegram": selectors.telegram_settings_get(user=user)}
     status = 200
     if getattr(request, "limited", False):
@@ -110,7 +103,7 @@ def link_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def link_delete(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if services.telegram_link_delete(user=_account(request)):
+        if services.telegram_link_delete(user=request_account(request)):
             messages.success(
                 request, gettext("Telegram is disconnected. The bot will not write to you.")
             )
