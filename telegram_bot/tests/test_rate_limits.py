@@ -45,7 +45,9 @@ CHATS_ONLY = TelegramLimits(
 
 def redis_limiter(prefix, limits=FAST, redis_url=None):
     client = redis.Redis.from_url(redis_url or settings.TEST_REDIS_URL)
-    return TelegramRateLimiter(RedisWindowStore(client), key_prefix=prefix, limits=limits, margin=0)
+    return TelegramRateLimiter(
+        RedisWindowStore(client), key_prefix=prefix, limits=limits, margin=0, chat_slack=0
+    )
 
 
 @pytest.fixture
@@ -155,7 +157,7 @@ def test_waiting_for_a_turn_sleeps_until_the_window_allows_it(prefix):
 def test_margin_lengthens_every_window(prefix):
     client = redis.Redis.from_url(settings.TEST_REDIS_URL)
     limiter = TelegramRateLimiter(
-        RedisWindowStore(client), key_prefix=prefix, limits=FAST, margin=0.2
+        RedisWindowStore(client), key_prefix=prefix, limits=FAST, margin=0.2, chat_slack=0
     )
 
     first = limiter.try_acquire(5)
@@ -232,6 +234,23 @@ def _run_workers(prefix, chats_for_worker):
     return [place for result in results for place in result]
 
 
+def test_chat_slack_spaces_one_chat_but_not_the_overall_pace(prefix):
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
+    limiter = TelegramRateLimiter(
+        RedisWindowStore(client), key_prefix=prefix, limits=FAST, margin=0, chat_slack=0.1
+    )
+
+    first = limiter.try_acquire(5)
+    other_chat = limiter.try_acquire(6)
+    same_chat = limiter.try_acquire(5)
+
+    assert first.admitted
+    assert other_chat.admitted
+    assert other_chat.at - first.at == pytest.approx(0.025, abs=1e-6)
+    assert not same_chat.admitted
+    assert same_chat.wait == pytest.approx(0.35 - (same_chat.at - first.at), abs=1e-3)
+
+
 @pytest.mark.slow
 def test_processes_and_threads_together_never_exceed_the_overall_limit(prefix):
     # Every worker sends to chats of its own, so only the overall limit binds.
@@ -259,7 +278,9 @@ def test_processes_and_threads_together_keep_each_chat_within_its_limit(prefix):
 
 
 def test_the_in_process_store_keeps_the_same_limits_across_threads():
-    limiter = TelegramRateLimiter(LocalWindowStore(), key_prefix="local", limits=FAST, margin=0)
+    limiter = TelegramRateLimiter(
+        LocalWindowStore(), key_prefix="local", limits=FAST, margin=0, chat_slack=0
+    )
     taken = []
     lock = threading.Lock()
 
