@@ -136,3 +136,42 @@ def _forget_shared_digest_candidates() -> None:
     from digests import building
 
     building._shared.clear()
+
+
+@pytest.fixture
+def api_client():
+    """A DRF client without credentials."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+def _token_client(account):
+    from rest_framework.test import APIClient
+
+    from accounts.api_tokens import api_token_create
+
+    client = APIClient()
+    issued = api_token_create(user=account, name="tests")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+    client.account = account  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture
+def token_client(user):
+    """A DRF client sending `user`'s personal API token."""
+    return _token_client(user)
+
+
+@pytest.fixture
+def make_token_client(db):
+    """make_token_client(account) -> a DRF client sending that account's token."""
+    return _token_client
+
+
+@pytest.fixture
+def staff_token_client(db):
+    from accounts.tests.factories import UserFactory
+
+    return _token_client(UserFactory(is_staff=True))

@@ -12,5 +12,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        from config.api.errors import api_server_error
+
+        return api_server_error(request)
     # No request context: the failure may lie in a context processor or middleware.
     return HttpResponse(render_to_string("500.html"), status=500)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as accounts_views
 from news.views import dashboard
@@ -16,6 +17,15 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("api/v1/", include("config.api_router")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view loads its start-up script from a URL, so the strict CSP holds.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="api/swagger_ui.html"
+        ),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]
 

@@ -51,6 +51,7 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
     "template_partials",
@@ -64,6 +65,8 @@ LOCAL_APPS = [
     "news",
     "digests",
     "telegram_bot",
+    "webhooks",
+    "feeds",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -340,18 +343,45 @@ CONTENT_SECURITY_POLICY = {
 
 # ------------------------------------------------------------------ REST framework
 REST_FRAMEWORK = {
+    # Bearer first: a request without credentials gets 401 with its challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PagePagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api.throttles.AnonRateThrottle",
+        "config.api.throttles.UserRateThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per period ("N/second|minute|hour|day"), counted in the shared cache.
+API_THROTTLE_RATES = {
+    "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+    "user": env.str("API_THROTTLE_USER", default="600/minute"),
+    # Sign-up and password-for-token exchanges, per client address.
+    "auth": env.str("API_THROTTLE_AUTH", default="10/minute"),
+    "token_create": env.str("API_THROTTLE_TOKEN_CREATE", default="20/hour"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI Competitor Insight Hub API",
+    "DESCRIPTION": (
+        "News, companies, digests and alerts of AI Competitor Insight Hub. "
+        "Authenticate with `Authorization: Bearer <token>` (create tokens in Settings)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package, served as static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # ------------------------------------------------------------------ fetching

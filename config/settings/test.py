@@ -51,3 +51,11 @@ LOGGING = build_logging(fmt="text", level="WARNING")
 STATIC_ROOT = None  # type: ignore[assignment]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# High enough never to trip by accident; throttling tests lower them.
+API_THROTTLE_RATES = {
+    "anon": "100000/minute",
+    "user": "100000/minute",
+    "auth": "100000/minute",
+    "token_create": "100000/minute",
+}

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from rest_framework.pagination import PageNumberPagination
+
+
+class PagePagination(PageNumberPagination):
+    """?page=N&page_size=M; 50 a page by default, at most 200."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
