@@ -12,12 +12,10 @@ how many 429s the fake answered.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 import threading
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from typing import Any
 
 from bench.harness import timed
@@ -25,24 +23,6 @@ from bench.harness import timed
 MESSAGES = int(os.environ.get("BENCH_TELEGRAM_MESSAGES", "10000"))
 WORKERS = int(os.environ.get("BENCH_TELEGRAM_WORKERS", "8"))
 FIRST_CHAT = 700_000_000
-
-
-def _serve_fake(connection: Connection) -> None:
-    """The fake Bot API in a process of its own, so the senders' threads do not
-    share an interpreter with it (and its arrival times are not skewed by them)."""
-    from telegram_bot.tests.fake_bot_api import FakeBotAPI
-
-    with FakeBotAPI(enforce_limits=True) as fake:
-        connection.send((fake.token, fake.base_url))
-        connection.recv()
-        connection.send(
-            {
-                "refusals": fake.flood_refusals,
-                "arrivals": [at for at, _chat in fake.admitted],
-                "sent": len(fake.sent_messages),
-                "chats": len({message["chat_id"] for message in fake.sent_messages}),
-            }
-        )
 
 
 def _digest_message() -> str:
@@ -141,38 +121,32 @@ def run() -> dict[str, Any]:
     from django.conf import settings
 
     from telegram_bot.models import TelegramEvent
+    from telegram_bot.tests.fake_bot_api import StrictFakeProcess
 
     text = _digest_message()
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    server = context.Process(target=_serve_fake, args=(theirs,), daemon=True)
-    server.start()
-    theirs.close()  # so a fake that dies ends our recv() with EOFError
-    try:
-        settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_BASE = ours.recv()
+    # The fake runs in a process of its own, so the senders' threads do not share
+    # an interpreter with it (and its arrival times are not skewed by them).
+    with StrictFakeProcess(settings) as fake:
         seconds, (sent, errors) = timed(lambda: _send_all(text))
-        ours.send("stop")
-        figures = ours.recv()
-    finally:
-        server.join(10)
-        if server.is_alive():
-            server.terminate()
-    arrivals = sorted(figures["arrivals"])
-    if sent != MESSAGES or figures["sent"] != MESSAGES or figures["chats"] != MESSAGES:
+        seen = fake.results()
+    arrivals = sorted(at for at, _chat in seen["admitted"])
+    received = len(seen["sent_messages"])
+    chats = len({message["chat_id"] for message in seen["sent_messages"]})
+    if sent != MESSAGES or received != MESSAGES or chats != MESSAGES:
         raise RuntimeError(
             f"expected {MESSAGES} messages to as many chats; sent {sent}, "
-            f"the fake got {figures['sent']} in {figures['chats']} chats; errors: {errors[:3]}"
+            f"the fake got {received} in {chats} chats; errors: {errors[:3]}"
         )
     return {
         "messages": MESSAGES,
-        "chats": figures["chats"],
+        "chats": chats,
         "workers": WORKERS,
         "message_chars": len(text),
         "seconds": seconds,
         "messages_per_s_end_to_end": MESSAGES / seconds,
         "messages_per_s_sustained": (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]),
         "busiest_second": _busiest_second(arrivals),
-        "http_429": figures["refusals"],
+        "http_429": seen["refusals"],
         "send_errors": len(errors),
         "events_recorded": TelegramEvent.objects.count(),
     }

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import math
+import multiprocessing
 import socket
 import threading
 import time
@@ -33,6 +34,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
@@ -168,6 +170,7 @@ class FakeBotAPI:
         self._recent: dict[str, deque[float]] = {}
         self._admitted: list[tuple[float, int | str]] = []
         self._flood_refusals = 0
+        self._refusal_reasons: list[str] = []
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -244,6 +247,13 @@ class FakeBotAPI:
         """How many sendMessage calls enforce_limits answered with 429."""
         with self._state:
             return self._flood_refusals
+
+    @property
+    def refusal_reasons(self) -> list[str]:
+        """For each limit a refused message would have broken: the window and how
+        long after the message that filled it this one arrived."""
+        with self._state:
+            return list(self._refusal_reasons)
 
     @property
     def admitted(self) -> list[tuple[float, int | str]]:
@@ -401,14 +411,17 @@ class FakeBotAPI:
             (f"chat:{str(chat_id).lower()}", chat_limit, chat_seconds),
         ]
         retry_after = 0.0
+        broken = []
         for key, limit, seconds in windows:
             recent = self._recent.setdefault(key, deque())
             while recent and recent[0] <= now - seconds:
                 recent.popleft()
             if len(recent) >= limit:
                 retry_after = max(retry_after, recent[len(recent) - limit] + seconds - now)
+                broken.append(f"{key}: {now - recent[len(recent) - limit]:.3f} s")
         if retry_after > 0:
             self._flood_refusals += 1
+            self._refusal_reasons.extend(broken)
             seconds_to_wait = max(1, math.ceil(retry_after))
             return _Failure(
                 429, f"Too Many Requests: retry after {seconds_to_wait}", seconds_to_wait, 0
@@ -643,3 +656,52 @@ def _error(status: int, description: str, retry_after: int | None = None) -> web
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
     return web.json_response(body, status=status)
+
+
+def serve_strict_fake(connection: Connection) -> None:
+    """Runs in a process of its own: a limit-enforcing fake whose arrival times are
+    not skewed by the senders' threads sharing its interpreter. Sends (token,
+    base_url), waits for any message, then sends what it saw."""
+    with FakeBotAPI(enforce_limits=True, check_html=True) as fake:
+        connection.send((fake.token, fake.base_url))
+        connection.recv()
+        connection.send(
+            {
+                "refusals": fake.flood_refusals,
+                "refusal_reasons": fake.refusal_reasons,
+                "admitted": fake.admitted,
+                "sent_messages": fake.sent_messages,
+            }
+        )
+
+
+class StrictFakeProcess:
+    """`with StrictFakeProcess() as fake:` points the settings at a limit-enforcing
+    fake in another process; `fake.results()` stops it and returns what it saw."""
+
+    def __init__(self, settings: Any) -> None:
+        self._settings = settings
+        self._results: dict[str, Any] | None = None
+
+    def __enter__(self) -> StrictFakeProcess:
+        context = multiprocessing.get_context("spawn")
+        self._ours, theirs = context.Pipe()
+        self._process = context.Process(target=serve_strict_fake, args=(theirs,), daemon=True)
+        self._process.start()
+        theirs.close()  # a fake that dies ends our recv() with EOFError
+        self._settings.TELEGRAM_BOT_TOKEN, self._settings.TELEGRAM_API_BASE = self._ours.recv()
+        return self
+
+    def results(self) -> dict[str, Any]:
+        if self._results is None:
+            self._ours.send("stop")
+            self._results = self._ours.recv()
+        return self._results
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self.results()
+        finally:
+            self._process.join(10)
+            if self._process.is_alive():
+                self._process.terminate()

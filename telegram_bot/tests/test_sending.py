@@ -19,7 +19,7 @@ from telegram_bot.sending import (
     plain_text_fallback,
     send_messages,
 )
-from telegram_bot.tests.fake_bot_api import BLOCKED_BY_USER, FakeBotAPI
+from telegram_bot.tests.fake_bot_api import BLOCKED_BY_USER, FakeBotAPI, StrictFakeProcess
 
 pytestmark = pytest.mark.django_db
 
@@ -67,11 +67,12 @@ def test_a_private_chat_gets_at_most_one_message_a_second(strict_bot_api):
 # Worker threads have their own connections: any event they recorded would outlive
 # a rolled-back test transaction.
 @pytest.mark.django_db(transaction=True)
-def test_many_workers_sending_to_many_chats_never_meet_flood_control(strict_bot_api):
+def test_many_workers_sending_to_many_chats_never_meet_flood_control(settings):
     # 1,000 messages from 12 worker threads, each call with its own limiter client and
     # event loop as Celery workers have: 940 private chats get one message and 20
     # get three (held to one a second each). About 35 s at 30 a second;
-    # bench/telegram.py sends 10,000 the same way.
+    # bench/telegram.py sends 10,000 the same way. The fake runs in a process of its
+    # own, as Telegram is elsewhere, so the senders do not skew its clock.
     batches = {5000 + n: 1 for n in range(940)} | {6000 + n: 3 for n in range(20)}
     lock = threading.Lock()
     counts = []
@@ -82,22 +83,23 @@ def test_many_workers_sending_to_many_chats_never_meet_flood_control(strict_bot_
         with lock:
             counts.append(sent)
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(12) as pool:
-        list(pool.map(worker, sorted(batches, key=lambda chat: -batches[chat])))
-    elapsed = time.monotonic() - started
+    with StrictFakeProcess(settings) as fake:
+        started = time.monotonic()
+        with ThreadPoolExecutor(12) as pool:
+            list(pool.map(worker, sorted(batches, key=lambda chat: -batches[chat])))
+        elapsed = time.monotonic() - started
+        seen = fake.results()
 
-    assert strict_bot_api.flood_refusals == 0
+    assert seen["refusals"] == 0, seen["refusal_reasons"]
     assert sum(counts) == 1000
-    sent = strict_bot_api.sent_messages
     for chat_id, count in batches.items():
-        texts = [m["text"] for m in sent if m["chat_id"] == chat_id]
+        texts = [m["text"] for m in seen["sent_messages"] if m["chat_id"] == chat_id]
         assert texts == [f"{chat_id}: {n}" for n in range(count)]
-    arrivals = [at for at, _chat in strict_bot_api.admitted]
+    arrivals = [at for at, _chat in seen["admitted"]]
     assert most_in_any_window(arrivals, 1.0) <= 30
     # Held to the pace (30 a second less the margin), and not far below it even on
     # a busy machine; the benchmark measures the rate itself.
-    assert 999 / 30 <= elapsed <= 1000 / 20
+    assert 999 / 30 <= elapsed <= 1000 / 15
 
 
 def test_a_short_flood_wait_is_waited_out_and_recorded(fake_bot_settings):
