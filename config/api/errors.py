@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -50,6 +51,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+@csrf_exempt  # a 404 changes nothing, and must not turn into the HTML CSRF page
 def api_not_found(request: HttpRequest) -> JsonResponse:
     """A 404 for an API path that matches no route, in the API's format."""
     return JsonResponse(
