@@ -6,8 +6,18 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from django.db.models import Count, Q, QuerySet, TextField
-from django.db.models.functions import Cast, Lower
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Lower
 from django.utils import timezone
 
 from competitors.models import Company, Source
@@ -108,3 +118,91 @@ def company_latest_items(*, company: Company, limit: int = 30) -> list[NewsItem]
         .only("pk", "title", "url", "published_at", "category", "source_type", "company_id")
         .order_by("-published_at", "-pk")[:limit]
     )
+
+
+# ---------------------------------------------------------------- REST API
+
+RECENT_ITEMS_DAYS = 30
+
+
+def _with_tracked(companies: QuerySet[Company], *, user: User | AnonymousUser) -> QuerySet[Company]:
+    # One EXISTS per row inside the same query, so a page of companies costs one query.
+    if not user.is_authenticated:
+        return companies.annotate(tracked=Value(False))
+    followed = Company.objects.filter(pk=OuterRef("pk"), followers__user_id=user.pk)
+    return companies.annotate(tracked=Exists(followed))
+
+
+def company_search(
+    *,
+    user: User | AnonymousUser,
+    query: str = "",
+    segment: str = "",
+    tracked: bool | None = None,
+) -> QuerySet[Company]:
+    """Active companies by name, each annotated with ``tracked`` (whether ``user``
+    follows it). ``query`` matches the name, an alias, the website or a segment, as
+    on the companies page plus the website; ``segment`` and ``tracked`` narrow it."""
+    companies = _with_tracked(companies_active().order_by(Lower("name"), "pk"), user=user)
+    if segment:
+        companies = companies.filter(segment=segment)
+    if tracked is not None:
+        companies = companies.filter(Q(tracked=tracked))
+    query = query.strip()
+    if query:
+        companies = companies.annotate(aliases_text=Cast("aliases", TextField())).filter(
+            Q(name__icontains=query)
+            | Q(aliases_text__icontains=query)
+            | Q(website__icontains=query)
+            | Q(segment__in=_segments_matching(query))
+        )
+    return companies
+
+
+def company_detail_get(
+    *, user: User | AnonymousUser, slug: str, active_only: bool = True
+) -> Company | None:
+    """A company by slug with ``tracked``, ``recent_items`` (items published in the
+    last RECENT_ITEMS_DAYS days) and its sources prefetched; only a listed (active)
+    one unless ``active_only`` is False."""
+    since = timezone.now() - timedelta(days=RECENT_ITEMS_DAYS)
+    companies = companies_active() if active_only else Company.objects.all()
+    companies = _with_tracked(companies.filter(slug=slug), user=user)
+    recent = (
+        NewsItem.objects.filter(company_id=OuterRef("pk"), published_at__gte=since)
+        .order_by()
+        .values("company_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        companies.annotate(recent_items=Coalesce(Subquery(recent), 0))
+        .prefetch_related(
+            Prefetch("sources", queryset=Source.objects.order_by("status", "name", "url"))
+        )
+        .first()
+    )
+
+
+def sources_visible(
+    *,
+    user: User | AnonymousUser,
+    company_slug: str = "",
+    status: str = "",
+    source_type: str = "",
+    kind: str = "",
+) -> QuerySet[Source]:
+    """Sources with their health (see sources_with_health), filtered. Staff see every
+    source; everyone else those of active companies, as on the companies pages."""
+    sources = sources_with_health().order_by(Lower("company__name"), "url", "pk")
+    if not user.is_staff:
+        sources = sources.filter(company__active=True)
+    if company_slug:
+        sources = sources.filter(company__slug=company_slug)
+    if status:
+        sources = sources.filter(status=status)
+    if source_type:
+        sources = sources.filter(source_type=source_type)
+    if kind:
+        sources = sources.filter(kind=kind)
+    return sources

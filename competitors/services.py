@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from competitors.models import Company, Source
 
@@ -39,8 +41,8 @@ class UpsertReport:
     problems: list[str] = field(default_factory=list)
 
 
-# Paths under /companies/ that a company page must not shadow.
-RESERVED_SLUGS = frozenset({"add"})
+# Paths under /companies/ (and /api/v1/companies/) that a company page must not shadow.
+RESERVED_SLUGS = frozenset({"add", "discover"})
 
 
 def _unique_slug(name: str) -> str:
@@ -149,3 +151,80 @@ def source_reactivate(*, source: Source) -> None:
     source.status = Source.Status.ACTIVE
     source.consecutive_failures = 0
     source.next_fetch_at = now
+
+
+# ---------------------------------------------------------------- sources by operators
+
+# What an operator may set on a source; the fetch state is the fetcher's.
+SOURCE_EDITABLE_FIELDS = ("company", "name", "url", "kind", "source_type", "css_selector")
+
+
+def _source_save(source: Source, *, update_fields: list[str] | None = None) -> None:
+    """Validate as the admin does (URL, unique URL, CSS selector), then save.
+
+    Raises ValidationError; a concurrent insert of the same URL is reported the
+    same way as one full_clean() caught.
+    """
+    source.full_clean()
+    try:
+        with transaction.atomic():
+            source.save(update_fields=update_fields)
+    except IntegrityError as error:
+        raise ValidationError(
+            {"url": [_("A source with this URL already exists.")]}, code="unique"
+        ) from error
+
+
+def source_create(
+    *,
+    url: str,
+    company: Company | None,
+    kind: str,
+    source_type: str,
+    name: str = "",
+    css_selector: str = "",
+) -> Source:
+    """A new active source, due at once. Raises ValidationError."""
+    source = Source(
+        url=url,
+        company=company,
+        kind=kind,
+        source_type=source_type,
+        name=name,
+        css_selector=css_selector,
+        next_fetch_at=timezone.now(),
+    )
+    _source_save(source)
+    return source
+
+
+def source_update(*, source: Source, values: dict[str, Any]) -> Source:
+    """Change the operator-editable fields in ``values``. Raises ValidationError
+    (and leaves the row as it was)."""
+    unknown = set(values) - set(SOURCE_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown source fields: {sorted(unknown)}")
+    changed = [key for key, value in values.items() if getattr(source, key) != value]
+    if "url" in changed:
+        # Validators cached for the old address would make the new one look unchanged.
+        source.etag = ""
+        source.last_modified = ""
+        changed += ["etag", "last_modified"]
+    for key in changed:
+        if key in values:
+            setattr(source, key, values[key])
+    if changed:
+        _source_save(source, update_fields=[*changed, "updated_at"])
+    return source
+
+
+def source_fetch_now(*, source: Source) -> bool:
+    """Queue a fetch of ``source`` once the transaction commits; False (and nothing
+    queued) for a paused source, which must be resumed first, as in the admin."""
+    if source.status == Source.Status.PAUSED:
+        return False
+    # Imported here: news.tasks pulls in the whole ingestion pipeline.
+    from news.tasks import source_fetch
+
+    source_fetch.delay_on_commit(source.pk)  # type: ignore[attr-defined]
+    return True

@@ -40,6 +40,17 @@ class TelegramSettings:
         (after unblocking the bot, linking again clears the block)."""
         return self.configured and (self.link is None or self.link.blocked_at is not None)
 
+    @property
+    def delivering(self) -> bool:
+        """Digests reach the chat: a bot, a link Telegram has not refused, and
+        Telegram among the digest channels (the page's "Connected" with no warning)."""
+        return (
+            self.configured
+            and self.link is not None
+            and self.link.blocked_at is None
+            and self.digests_to_telegram
+        )
+
 
 def telegram_settings_get(*, user: User) -> TelegramSettings:
     channels = (

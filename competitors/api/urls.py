@@ -1,5 +1,28 @@
 """REST API routes of this app, mounted under /api/v1/ by config/api_router.py."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from competitors.api import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("companies/", views.CompanyListView.as_view(), name="company-list"),
+    # Before the slug routes; "discover" is a reserved slug (competitors.services).
+    # <str:slug>, not <slug:slug>: any unknown name is this API's JSON 404.
+    path("companies/discover/", views.DiscoverView.as_view(), name="company-discover"),
+    path(
+        "companies/discover/confirm/",
+        views.DiscoverConfirmView.as_view(),
+        name="company-discover-confirm",
+    ),
+    path("companies/<str:slug>/", views.CompanyDetailView.as_view(), name="company-detail"),
+    path(
+        "companies/<str:slug>/subscription/",
+        views.CompanySubscriptionView.as_view(),
+        name="company-subscription",
+    ),
+    path("sources/", views.SourceListView.as_view(), name="source-list"),
+    path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source-detail"),
+    path("sources/<int:pk>/pause/", views.SourcePauseView.as_view(), name="source-pause"),
+    path("sources/<int:pk>/resume/", views.SourceResumeView.as_view(), name="source-resume"),
+    path("sources/<int:pk>/fetch/", views.SourceFetchView.as_view(), name="source-fetch"),
+]
