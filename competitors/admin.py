@@ -10,6 +10,7 @@ from competitors import services
 from competitors.admin_discovery import DiscoveryAdminMixin
 from competitors.models import Company, Source
 from competitors.selectors import sources_with_health
+from feeds.admin_opml import OpmlImportAdminMixin
 
 
 class SourceInline(admin.TabularInline[Source, Company]):
@@ -30,7 +31,7 @@ class CompanyAdmin(DiscoveryAdminMixin, admin.ModelAdmin[Company]):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin[Source]):
+class SourceAdmin(OpmlImportAdminMixin, admin.ModelAdmin[Source]):
     list_display = (
         "__str__",
         "company",

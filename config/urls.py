@@ -10,6 +10,7 @@ urlpatterns = [
     path("", dashboard.home, name="home"),
     path("", include("news.urls")),
     path("", include("competitors.urls")),
+    path("", include("feeds.urls")),
     path("settings/", include("accounts.settings_urls")),
     path("digests/", include("digests.urls")),
     path("notifications/", include("digests.notification_urls")),
