@@ -127,3 +127,51 @@ def stories_coverage(*, story_ids: Iterable[int]) -> dict[int, int]:
 
 def story_coverage(*, story_id: int) -> int:
     return stories_coverage(story_ids=[story_id]).get(story_id, 0)
+
+
+@dataclass(frozen=True)
+class CompanyCount:
+    slug: str | None
+    name: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class NewsStats:
+    total: int
+    # Category value ("" for uncategorised) → items, largest first.
+    by_category: list[tuple[str, int]]
+    by_source_type: list[tuple[str, int]]
+    # Items without a company are one entry with no slug.
+    by_company: list[CompanyCount]
+
+
+def news_items_stats(*, items: QuerySet[NewsItem]) -> NewsStats:
+    """Counts of `items` per category, source type and company, in three grouped queries."""
+    by_category = [
+        (category, count)
+        for category, count in items.order_by()
+        .values_list("category")
+        .annotate(count=Count("id"))
+        .order_by("-count", "category")
+    ]
+    by_source_type = [
+        (source_type, count)
+        for source_type, count in items.order_by()
+        .values_list("source_type")
+        .annotate(count=Count("id"))
+        .order_by("-count", "source_type")
+    ]
+    by_company = [
+        CompanyCount(slug=slug, name=name, count=count)
+        for slug, name, count in items.order_by()
+        .values_list("company__slug", "company__name")
+        .annotate(count=Count("id"))
+        .order_by("-count", "company__name")
+    ]
+    return NewsStats(
+        total=sum(count for _, count in by_category),
+        by_category=by_category,
+        by_source_type=by_source_type,
+        by_company=by_company,
+    )
