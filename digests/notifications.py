@@ -32,6 +32,7 @@ from digests.notification_selectors import unread_count_cache_key
 from news.categories import Category, category_label
 from news.models import NewsItem
 from news.priority import priority_level
+from webhooks.services import webhooks_enqueue_news_created, webhooks_enqueue_news_matched
 
 logger = logging.getLogger(__name__)
 
@@ -325,6 +326,7 @@ def notifications_create_for_items(*, item_ids: Sequence[int], now: datetime | N
     """
     if not item_ids:
         return 0
+    webhooks_enqueue_news_created(item_ids=item_ids)
     now = now or timezone.now()
     items = _load_items(item_ids=item_ids, since=now - ALERT_MAX_AGE)
     if not items:
@@ -356,6 +358,8 @@ def notifications_create_for_items(*, item_ids: Sequence[int], now: datetime | N
         return 0
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     forget_unread_counts(row.user_id for row in rows)
+    # After the alerts are written: news.matched webhooks follow them.
+    webhooks_enqueue_news_matched(item_ids=item_ids)
     return len(rows)
 
 

@@ -53,6 +53,7 @@ from telegram_bot.sending import (
     send_messages,
     telegram_configured,
 )
+from webhooks.services import webhooks_enqueue_digest_built
 
 logger = logging.getLogger(__name__)
 
@@ -305,6 +306,7 @@ def digest_build(*, digest_id: int, now: datetime) -> Built | None:
                 "pk", flat=True
             )
         )
+        webhooks_enqueue_digest_built(digest_id=digest.pk)
     return Built(status=digest.status, delivery_ids=delivery_ids)
 
 

@@ -378,6 +378,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the category choices, whichever serializer meets them first.
+    "ENUM_NAME_OVERRIDES": {"CategoryEnum": "news.categories.Category"},
     # Swagger UI from the drf-spectacular-sidecar package, served as static files.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -465,3 +467,22 @@ def build_logging(*, fmt: str, level: str) -> dict[str, object]:
 
 
 LOGGING = build_logging(fmt=LOG_FORMAT, level=LOG_LEVEL)
+
+# ---- webhooks
+# Outbound webhooks (webhooks/). Targets pass the fetcher's network policy,
+# FETCH_ALLOW_PRIVATE_HOSTS included; plain http is for local development only.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)  # seconds, the whole request
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+# An endpoint is disabled after this many deliveries in a row were given up.
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5)
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+PERIODIC_TASKS["webhooks: send due deliveries"] = {
+    "task": "webhooks.deliver_due",
+    "every_seconds": 60,
+    "queue": "default",
+}
+PERIODIC_TASKS["webhooks: purge old deliveries"] = {
+    "task": "webhooks.purge_deliveries",
+    "every_seconds": 86400,
+    "queue": "default",
+}

@@ -168,8 +168,13 @@ class PinnedTransport(httpx.BaseTransport):
             port=request.url.port,
             target=request.url.raw_path,
         )
+        # The body goes along for requests that have one (webhooks POST through here).
         core_request = httpcore.Request(
-            request.method, url, headers=request.headers.raw, extensions=request.extensions
+            request.method,
+            url,
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
         )
         with _httpx_errors():
             response = self._pool.handle_request(core_request)
