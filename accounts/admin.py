@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 
 
 class UserChangeAdminForm(UserChangeForm[User]):
@@ -46,3 +47,22 @@ class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
             },
         ),
     )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """Read-only: tokens are created by their owners, who alone ever see the secret.
+    Staff may delete one (a leaked token, say), which revokes it."""
+
+    list_display = ("user", "name", "prefix", "created_at", "last_used_at", "expires_at")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "name", "prefix")
+    ordering = ("-created_at",)
+    fields = ("user", "name", "prefix", "created_at", "last_used_at", "expires_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False

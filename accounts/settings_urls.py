@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from accounts import settings_views
+from accounts import api_token_views, settings_views
 
 app_name = "settings"
 
@@ -10,5 +10,8 @@ urlpatterns = [
     path("preferences/", settings_views.preferences, name="preferences"),
     path("digests/", settings_views.digest_settings, name="digests"),
     path("alerts/", settings_views.alert_settings, name="alerts"),
+    path("api-tokens/", api_token_views.api_tokens, name="api_tokens"),
+    path("feed/", include("feeds.settings_urls")),
     path("delete-account/", settings_views.delete_account, name="delete_account"),
+    path("webhooks/", include("webhooks.urls")),
 ]
