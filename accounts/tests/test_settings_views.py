@@ -58,7 +58,7 @@ def test_page_has_every_section(auth_client):
         "password",
         "digests",
         "telegram",
-        "api-tokens",
+        "integrations",
         "delete-account",
     ):
         assert f'id="{section}"' in html
@@ -67,7 +67,10 @@ def test_page_has_every_section(auth_client):
     assert "<span>Anthropic</span>" in html
     assert "<span>Model release</span>" in html
     assert reverse("accounts:password_change") in html
-    assert "Coming soon" in html
+    # The integrations section leads to the pages that manage them.
+    for page in ("settings:api_tokens", "settings:feed", "settings:webhooks:index", "api-docs"):
+        assert f'href="{reverse(page)}"' in html
+    assert "Coming soon" not in html
     assert "style=" not in html
     assert "HX-Request" in response["Vary"]
 
