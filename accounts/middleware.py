@@ -9,16 +9,31 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 
+def activate_user_language(request: HttpRequest, user: object) -> None:
+    """The account's own language wins over the browser's Accept-Language."""
+    language = getattr(user, "language", "")
+    if getattr(user, "is_authenticated", False) and language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+
+
+def activate_user_timezone(user: object) -> None:
+    name = getattr(user, "timezone", "")
+    if getattr(user, "is_authenticated", False) and name:
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(name))
+            return
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    timezone.deactivate()
+
+
 class UserLanguageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        language = getattr(user, "language", "") if user is not None else ""
-        if user is not None and user.is_authenticated and language:
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
+        activate_user_language(request, getattr(request, "user", None))
         return self.get_response(request)
 
 
@@ -29,13 +44,5 @@ class UserTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        name = getattr(user, "timezone", "") if user is not None else ""
-        if user is not None and user.is_authenticated and name:
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(name))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
-        else:
-            timezone.deactivate()
+        activate_user_timezone(getattr(request, "user", None))
         return self.get_response(request)

@@ -7,7 +7,7 @@ Binding the timestamp into the MAC lets a receiver refuse a replayed request
 once it is older than its tolerance. The "v1=" prefix names the scheme, so a
 later one can be sent beside it; a header may carry several comma-separated
 signatures (during a secret rotation, say) and one match is enough. Pure
-functions, no Django: docs/webhooks.md shows the same check for receivers.
+functions, no Django: docs/api.md shows the same check for receivers.
 """
 
 from __future__ import annotations

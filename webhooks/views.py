@@ -16,17 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import User
+from accounts.selectors import request_account
 from webhooks import selectors, services
 from webhooks.forms import WebhookEndpointForm
 from webhooks.models import WebhookEndpoint
-
-
-def _account(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required has already sent anyone else away
-        raise Http404
-    return user
 
 
 def _page_url() -> str:
@@ -34,7 +27,7 @@ def _page_url() -> str:
 
 
 def _owned(request: HttpRequest, pk: int) -> WebhookEndpoint:
-    endpoint = selectors.webhook_endpoint_of_user(user=_account(request), endpoint_id=pk)
+    endpoint = selectors.webhook_endpoint_of_user(user=request_account(request), endpoint_id=pk)
     if endpoint is None:
         raise Http404
     return endpoint
@@ -43,7 +36,7 @@ def _owned(request: HttpRequest, pk: int) -> WebhookEndpoint:
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_index(request: HttpRequest) -> HttpResponse:
-    user = _account(request)
+    user = request_account(request)
     form = WebhookEndpointForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -76,7 +69,7 @@ def webhook_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    if not services.webhook_endpoint_delete(owner=_account(request), endpoint_id=pk):
+    if not services.webhook_endpoint_delete(owner=request_account(request), endpoint_id=pk):
         raise Http404
     messages.success(request, _("Webhook endpoint deleted."))
     return HttpResponseRedirect(_page_url())

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -40,22 +40,17 @@ from accounts.api_tokens import (
 )
 from accounts.models import User
 from accounts.ratelimits import LOGIN_ACCOUNT_GROUP
+from config.api.permissions import api_account
+from config.api.schema import (
+    INVALID,
+    NO_PAGE,
+    NOT_FOUND,
+    THROTTLED,
+    UNAUTHENTICATED,
+    UNSUPPORTED_MEDIA,
+)
 from config.api.throttles import AuthRateThrottle, TokenCreateThrottle
 from telegram_bot.selectors import telegram_link_get
-
-ERROR_400 = OpenApiResponse(description="Invalid fields; the error lists them under `fields`.")
-ERROR_401 = OpenApiResponse(description="No valid credentials.")
-ERROR_404 = OpenApiResponse(description="No such object among yours.")
-ERROR_415 = OpenApiResponse(description="The body is not JSON.")
-ERROR_PAGE_404 = OpenApiResponse(description="No such page.")
-ERROR_429 = OpenApiResponse(description="Too many requests; see Retry-After.")
-
-
-def _account(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):  # IsAuthenticated has already refused anyone else
-        raise exceptions.NotAuthenticated
-    return user
 
 
 def _issued(issued: IssuedToken) -> dict[str, Any]:
@@ -94,7 +89,7 @@ class RegisterView(APIView):
     @extend_schema(
         operation_id="auth_register",
         request=RegisterSerializer,
-        responses={201: AccountSerializer, 400: ERROR_400, 415: ERROR_415, 429: ERROR_429},
+        responses={201: AccountSerializer, 400: INVALID, 415: UNSUPPORTED_MEDIA, 429: THROTTLED},
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -132,7 +127,12 @@ class TokenObtainView(APIView):
     @extend_schema(
         operation_id="auth_token",
         request=TokenObtainSerializer,
-        responses={201: IssuedTokenSerializer, 400: ERROR_400, 415: ERROR_415, 429: ERROR_429},
+        responses={
+            201: IssuedTokenSerializer,
+            400: INVALID,
+            415: UNSUPPORTED_MEDIA,
+            429: THROTTLED,
+        },
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -173,17 +173,24 @@ class MeView(APIView):
     """Your account. The email address is changed on the settings page, which asks
     for your password and confirms the new address by email."""
 
-    @extend_schema(operation_id="me_retrieve", responses={200: AccountSerializer, 401: ERROR_401})
+    @extend_schema(
+        operation_id="me_retrieve", responses={200: AccountSerializer, 401: UNAUTHENTICATED}
+    )
     def get(self, request: Request) -> Response:
-        return Response(AccountSerializer(_account(request)).data)
+        return Response(AccountSerializer(api_account(request)).data)
 
     @extend_schema(
         operation_id="me_partial_update",
         request=AccountSerializer,
-        responses={200: AccountSerializer, 400: ERROR_400, 401: ERROR_401, 415: ERROR_415},
+        responses={
+            200: AccountSerializer,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            415: UNSUPPORTED_MEDIA,
+        },
     )
     def patch(self, request: Request) -> Response:
-        user = _account(request)
+        user = api_account(request)
         serializer = AccountSerializer(user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -217,15 +224,20 @@ class PreferencesView(APIView):
 
     @extend_schema(
         operation_id="me_preferences_retrieve",
-        responses={200: PreferencesSerializer, 401: ERROR_401},
+        responses={200: PreferencesSerializer, 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        return Response(self._current(_account(request)).data)
+        return Response(self._current(api_account(request)).data)
 
     @extend_schema(
         operation_id="me_preferences_update",
         request=PreferencesSerializer,
-        responses={200: PreferencesSerializer, 400: ERROR_400, 401: ERROR_401, 415: ERROR_415},
+        responses={
+            200: PreferencesSerializer,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            415: UNSUPPORTED_MEDIA,
+        },
     )
     def put(self, request: Request) -> Response:
         return self._save(request, partial=False)
@@ -233,13 +245,18 @@ class PreferencesView(APIView):
     @extend_schema(
         operation_id="me_preferences_partial_update",
         request=PreferencesSerializer,
-        responses={200: PreferencesSerializer, 400: ERROR_400, 401: ERROR_401, 415: ERROR_415},
+        responses={
+            200: PreferencesSerializer,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            415: UNSUPPORTED_MEDIA,
+        },
     )
     def patch(self, request: Request) -> Response:
         return self._save(request, partial=True)
 
     def _save(self, request: Request, *, partial: bool) -> Response:
-        user = _account(request)
+        user = api_account(request)
         serializer = self._submitted(user, request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         sections: dict[str, Any] = serializer.validated_data
@@ -275,10 +292,10 @@ class TokenListView(GenericAPIView[Any]):
 
     @extend_schema(
         operation_id="tokens_list",
-        responses={200: ApiTokenSerializer(many=True), 401: ERROR_401, 404: ERROR_PAGE_404},
+        responses={200: ApiTokenSerializer(many=True), 401: UNAUTHENTICATED, 404: NO_PAGE},
     )
     def get(self, request: Request) -> Response:
-        tokens = api_token_list(user=_account(request))
+        tokens = api_token_list(user=api_account(request))
         page = self.paginate_queryset(tokens)  # type: ignore[arg-type]
         return self.get_paginated_response(ApiTokenSerializer(page, many=True).data)
 
@@ -287,14 +304,14 @@ class TokenListView(GenericAPIView[Any]):
         request=TokenCreateSerializer,
         responses={
             201: IssuedTokenSerializer,
-            400: ERROR_400,
-            401: ERROR_401,
-            415: ERROR_415,
-            429: ERROR_429,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            415: UNSUPPORTED_MEDIA,
+            429: THROTTLED,
         },
     )
     def post(self, request: Request) -> Response:
-        user = _account(request)
+        user = api_account(request)
         serializer = TokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -307,9 +324,9 @@ class TokenDetailView(APIView):
 
     @extend_schema(
         operation_id="tokens_destroy",
-        responses={204: None, 401: ERROR_401, 404: ERROR_404},
+        responses={204: None, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def delete(self, request: Request, pk: int) -> Response:
-        if not api_token_revoke(user=_account(request), token_id=pk):
+        if not api_token_revoke(user=api_account(request), token_id=pk):
             raise exceptions.NotFound(_("You have no token with this id."))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from competitors import insights
 from competitors.forms import BAD_PREVIEW, ConfirmPreviewForm, DiscoverForm
 from competitors.models import Company, Source
-from digests.api.serializers import EnumField
+from config.api.schema import EnumField
 from news.canonical_urls import canonical_url
 
 # ---------------------------------------------------------------- companies

@@ -45,17 +45,14 @@ from competitors.discovery import (
 from competitors.forms import sign_preview
 from competitors.models import Company, Source
 from competitors.views import DISCOVERY_RATE, SCAN_LOCK_SECONDS
-from config.api.permissions import IsStaff
+from config.api.permissions import IsStaff, api_account
+from config.api.schema import INVALID, NO_PAGE, STAFF_ONLY, UNAUTHENTICATED, error
 from news.classification import category_of
 from news.fetching import BlockedURLError, DNSLookupError
 
 logger = logging.getLogger(__name__)
 
-UNAUTHENTICATED = OpenApiResponse(description=_("No or invalid credentials."))
-NOT_FOUND = OpenApiResponse(description=_("No such company or source."))
-INVALID = OpenApiResponse(description=_("Invalid fields."))
-STAFF_ONLY = OpenApiResponse(description=_("Staff only."))
-NO_PAGE = OpenApiResponse(description=_("No such page."))
+NOT_FOUND = error(_("No such company or source."))
 
 
 class Conflict(exceptions.APIException):
@@ -81,13 +78,6 @@ class ReadOrStaff(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return request.method in SAFE_METHODS or IsStaff().has_permission(request, view)
-
-
-def _account(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise exceptions.NotAuthenticated
-    return user
 
 
 def _slug(value: str) -> str:
@@ -150,7 +140,9 @@ class CompanySubscriptionView(APIView):
     )
     def put(self, request: Request, slug: str) -> Response:
         company = self._company(slug)
-        tracked = company_follow_set(user=_account(request), company_id=company.pk, following=True)
+        tracked = company_follow_set(
+            user=api_account(request), company_id=company.pk, following=True
+        )
         return Response(SubscriptionSerializer({"company": company.slug, "tracked": tracked}).data)
 
     @extend_schema(
@@ -163,7 +155,7 @@ class CompanySubscriptionView(APIView):
     )
     def delete(self, request: Request, slug: str) -> Response:
         company = self._company(slug)
-        company_follow_set(user=_account(request), company_id=company.pk, following=False)
+        company_follow_set(user=api_account(request), company_id=company.pk, following=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -202,15 +194,15 @@ class DiscoverView(APIView):
             200: DiscoveryPreviewSerializer,
             400: INVALID,
             401: UNAUTHENTICATED,
-            403: OpenApiResponse(description=_("The email address is not confirmed yet.")),
-            409: OpenApiResponse(description=_("Another scan of yours is still running.")),
-            429: OpenApiResponse(description=_("Too many scans; see Retry-After.")),
+            403: error(_("The email address is not confirmed yet.")),
+            409: error(_("Another scan of yours is still running.")),
+            429: error(_("Too many scans; see Retry-After.")),
         },
     )
     def post(self, request: Request) -> Response:
         """Scan a company's website and preview what adding it would create. Nothing
         is written. Shares the web wizard's limit of scans per user and hour."""
-        user = _account(request)
+        user = api_account(request)
         # The web wizard's limit, counted in the same place: web and API scans add up.
         if is_ratelimited(
             request._request,
@@ -255,8 +247,8 @@ class DiscoverConfirmView(APIView):
             201: OpenApiResponse(CompanyDetailSerializer, description=_("The company was added.")),
             400: INVALID,
             401: UNAUTHENTICATED,
-            403: OpenApiResponse(description=_("The email address is not confirmed yet.")),
-            409: OpenApiResponse(description=_("Another website's company already has this name.")),
+            403: error(_("The email address is not confirmed yet.")),
+            409: error(_("Another website's company already has this name.")),
         },
     )
     def post(self, request: Request) -> Response:
@@ -428,7 +420,7 @@ class SourceFetchView(_SourceObjectView):
         request=None,
         responses={
             202: OpenApiResponse(SourceSerializer, description=_("A fetch is queued.")),
-            409: OpenApiResponse(description=_("The source is paused; resume it first.")),
+            409: error(_("The source is paused; resume it first.")),
             **_ACTION_RESPONSES,
         },
     )

@@ -14,12 +14,11 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import build_choice_field
-from drf_spectacular.utils import Direction, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import NotificationFrequency, NotifyPriority, Preferences
+from config.api.schema import EnumField
 from digests.content import DigestContent
 from digests.forms import PreviewForm
 from digests.models import Delivery, Digest, Notification
@@ -31,37 +30,6 @@ from digests.rendering.common import (
     digest_title,
     show_summaries,
 )
-
-# ---------------------------------------------------------------- named enums
-
-
-class EnumField(serializers.ChoiceField):
-    """A choice field documented as its own named enum component.
-
-    drf-spectacular names enums after the field ("StatusEnum") and warns when one
-    field name carries different choice sets in several components, as "status"
-    does here (digests, deliveries) and elsewhere in the API; a fixed name per
-    choice set keeps the schema free of such collisions.
-    """
-
-    def __init__(self, *, enum_name: str, **kwargs: Any) -> None:
-        self.enum_name = enum_name
-        super().__init__(**kwargs)
-
-
-class EnumFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = EnumField
-
-    def get_name(self) -> str:
-        name: str = self.target.enum_name
-        return name
-
-    def map_serializer_field(self, auto_schema: Any, direction: Direction) -> dict[str, Any]:
-        # The choices alone: read-only, nullable and help text belong to each use.
-        schema: dict[str, Any] = build_choice_field(self.target)
-        schema.pop("x-spec-enum-id", None)
-        return schema
-
 
 # ---------------------------------------------------------------- digests
 

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django_ratelimit.core import get_usage
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -24,6 +24,8 @@ from rest_framework.views import APIView
 from accounts import services as account_services
 from accounts.models import DigestFormat, Preferences, User
 from accounts.selectors import preferences_get
+from config.api.permissions import api_account
+from config.api.schema import INVALID, NO_PAGE, NOT_FOUND, THROTTLED, UNAUTHENTICATED
 from config.api.throttles import AnonRateThrottle, UserRateThrottle
 from digests import notifications, selectors, services
 from digests.api.serializers import (
@@ -50,19 +52,6 @@ from digests.notification_selectors import (
 from digests.scheduling import zone_or_utc
 from digests.views import SEND_NOW_RATE
 
-ERROR_400 = OpenApiResponse(description="Invalid fields; the error lists them under `fields`.")
-ERROR_401 = OpenApiResponse(description="No valid credentials.")
-ERROR_404 = OpenApiResponse(description="No such object among yours.")
-ERROR_404_PAGE = OpenApiResponse(description="No such page.")
-ERROR_429 = OpenApiResponse(description="Too many requests; see Retry-After.")
-
-
-def _account(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):  # IsAuthenticated has already refused anyone else
-        raise exceptions.NotAuthenticated
-    return user
-
 
 def _site_url(request: Request) -> str:
     return request.build_absolute_uri("/")
@@ -86,11 +75,11 @@ class DigestListView(ListAPIView[Digest]):
     serializer_class = DigestSerializer
 
     def get_queryset(self) -> QuerySet[Digest]:
-        return selectors.digests_of_user(user=_account(self.request))
+        return selectors.digests_of_user(user=api_account(self.request))
 
     @extend_schema(
         operation_id="digests_list",
-        responses={200: DigestSerializer(many=True), 401: ERROR_401, 404: ERROR_404_PAGE},
+        responses={200: DigestSerializer(many=True), 401: UNAUTHENTICATED, 404: NO_PAGE},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -102,10 +91,10 @@ class DigestDetailView(APIView):
 
     @extend_schema(
         operation_id="digests_retrieve",
-        responses={200: DigestDetailSerializer, 401: ERROR_401, 404: ERROR_404},
+        responses={200: DigestDetailSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request: Request, pk: int) -> Response:
-        digest = selectors.digest_of_user(user=_account(request), digest_id=pk)
+        digest = selectors.digest_of_user(user=api_account(request), digest_id=pk)
         if digest is None:
             raise exceptions.NotFound
         serializer = DigestDetailSerializer(digest, context={"site_url": _site_url(request)})
@@ -120,10 +109,10 @@ class DigestPreviewView(APIView):
     @extend_schema(
         operation_id="digests_preview",
         parameters=[DigestPreviewQuerySerializer],
-        responses={200: DigestPreviewSerializer, 400: ERROR_400, 401: ERROR_401},
+        responses={200: DigestPreviewSerializer, 400: INVALID, 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        user = _account(request)
+        user = api_account(request)
         query = DigestPreviewQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         start, end = query.period(zone_or_utc(user.timezone))
@@ -180,9 +169,9 @@ class DigestGenerateView(APIView):
         request=DigestGenerateSerializer,
         responses={
             202: DigestGeneratedSerializer,
-            400: ERROR_400,
-            401: ERROR_401,
-            429: ERROR_429,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            429: THROTTLED,
         },
         parameters=[
             OpenApiParameter(
@@ -205,7 +194,7 @@ class DigestGenerateView(APIView):
         serializer = DigestGenerateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         digest = services.digest_send_now(
-            user=_account(request),
+            user=api_account(request),
             kind=serializer.validated_data["frequency"],
             now=timezone.now(),
         )
@@ -229,7 +218,7 @@ class NotificationListView(ListAPIView[Notification]):
         query = NotificationFilterSerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return notifications_for_user(
-            user=_account(self.request), unread_only=query.validated_data["unread"]
+            user=api_account(self.request), unread_only=query.validated_data["unread"]
         )
 
     @extend_schema(
@@ -237,9 +226,9 @@ class NotificationListView(ListAPIView[Notification]):
         parameters=[NotificationFilterSerializer],
         responses={
             200: NotificationSerializer(many=True),
-            400: ERROR_400,
-            401: ERROR_401,
-            404: ERROR_404_PAGE,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            404: NO_PAGE,
         },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -252,10 +241,10 @@ class NotificationUnreadCountView(APIView):
 
     @extend_schema(
         operation_id="notifications_unread_count",
-        responses={200: NotificationUnreadCountSerializer, 401: ERROR_401},
+        responses={200: NotificationUnreadCountSerializer, 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        count = notifications_unread_count(user_id=_account(request).pk)
+        count = notifications_unread_count(user_id=api_account(request).pk)
         return Response(NotificationUnreadCountSerializer({"count": count}).data)
 
 
@@ -263,22 +252,22 @@ class NotificationUnreadCountView(APIView):
 class NotificationDetailView(APIView):
     @extend_schema(
         operation_id="notifications_retrieve",
-        responses={200: NotificationSerializer, 401: ERROR_401, 404: ERROR_404},
+        responses={200: NotificationSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request: Request, pk: int) -> Response:
         """One of your notifications."""
-        notification = notification_for_user(user=_account(request), notification_id=pk)
+        notification = notification_for_user(user=api_account(request), notification_id=pk)
         if notification is None:
             raise exceptions.NotFound
         return Response(NotificationSerializer(notification).data)
 
     @extend_schema(
         operation_id="notifications_destroy",
-        responses={204: None, 401: ERROR_401, 404: ERROR_404},
+        responses={204: None, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def delete(self, request: Request, pk: int) -> Response:
         """Delete one of your notifications."""
-        if not notifications.notification_delete(user=_account(request), notification_id=pk):
+        if not notifications.notification_delete(user=api_account(request), notification_id=pk):
             raise exceptions.NotFound
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -290,10 +279,10 @@ class NotificationReadView(APIView):
     @extend_schema(
         operation_id="notifications_read",
         request=None,
-        responses={200: NotificationSerializer, 401: ERROR_401, 404: ERROR_404},
+        responses={200: NotificationSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def post(self, request: Request, pk: int) -> Response:
-        user = _account(request)
+        user = api_account(request)
         if not notifications.notification_mark_read(
             user=user, notification_id=pk, now=timezone.now()
         ):
@@ -311,11 +300,11 @@ class NotificationsReadAllView(APIView):
     @extend_schema(
         operation_id="notifications_read_all",
         request=None,
-        responses={200: NotificationsMarkedSerializer, 401: ERROR_401},
+        responses={200: NotificationsMarkedSerializer, 401: UNAUTHENTICATED},
     )
     def post(self, request: Request) -> Response:
         marked = notifications.notifications_mark_all_read(
-            user=_account(request), now=timezone.now()
+            user=api_account(request), now=timezone.now()
         )
         return Response(NotificationsMarkedSerializer({"marked": marked}).data)
 
@@ -330,18 +319,18 @@ class NotificationSettingsView(APIView):
 
     @extend_schema(
         operation_id="notifications_settings_retrieve",
-        responses={200: NotificationSettingsSerializer, 401: ERROR_401},
+        responses={200: NotificationSettingsSerializer, 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        return Response(NotificationSettingsSerializer(self._current(_account(request))).data)
+        return Response(NotificationSettingsSerializer(self._current(api_account(request))).data)
 
     @extend_schema(
         operation_id="notifications_settings_partial_update",
         request=NotificationSettingsSerializer(partial=True),
-        responses={200: NotificationSettingsSerializer, 400: ERROR_400, 401: ERROR_401},
+        responses={200: NotificationSettingsSerializer, 400: INVALID, 401: UNAUTHENTICATED},
     )
     def patch(self, request: Request) -> Response:
-        user = _account(request)
+        user = api_account(request)
         serializer = NotificationSettingsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         current = self._current(user)

@@ -10,15 +10,15 @@ from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated, ParseError
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from accounts.models import User
-from config.api.permissions import IsStaff
+from config.api.permissions import IsStaff, api_account
+from config.api.schema import STAFF_ONLY, THROTTLED, UNAUTHENTICATED, error
 from config.api.throttles import TokenCreateThrottle
 from feeds import selectors, services
 from feeds.api.content import FirstRendererNegotiation, OpmlParser, TextXmlParser, XmlParser
@@ -31,18 +31,8 @@ from feeds.api.serializers import (
 from feeds.opml import OpmlError
 from feeds.views import opml_response
 
-ERROR_400 = OpenApiResponse(description="Invalid fields, or a document that is not usable OPML.")
-ERROR_401 = OpenApiResponse(description="No valid credentials.")
-ERROR_403 = OpenApiResponse(description="Staff only.")
-ERROR_415 = OpenApiResponse(description="Send multipart/form-data or an XML body.")
-ERROR_429 = OpenApiResponse(description="Too many requests; see Retry-After.")
-
-
-def _account(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated
-    return user
+ERROR_400 = error("Invalid fields, or a document that is not usable OPML.")
+ERROR_415 = error("Send multipart/form-data or an XML body.")
 
 
 class FeedView(APIView):
@@ -58,10 +48,10 @@ class FeedView(APIView):
         operation_id="feed_retrieve",
         summary="Your feed URL",
         description="Whether you have a secret Atom feed URL, and when it was made and last read.",
-        responses={200: FeedStatusSerializer, 401: ERROR_401},
+        responses={200: FeedStatusSerializer, 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        token = selectors.feed_token_get(user=_account(request))
+        token = selectors.feed_token_get(user=api_account(request))
         data: dict[str, Any] = {
             "exists": token is not None,
             "prefix": token.prefix if token else None,
@@ -78,10 +68,10 @@ class FeedView(APIView):
             "shown only in this answer. Any earlier URL stops working."
         ),
         request=None,
-        responses={201: FeedCreatedSerializer, 401: ERROR_401, 429: ERROR_429},
+        responses={201: FeedCreatedSerializer, 401: UNAUTHENTICATED, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        issued = services.feed_token_issue(user=_account(request))
+        issued = services.feed_token_issue(user=api_account(request))
         data = {
             "url": selectors.feed_url(secret=issued.secret),
             "prefix": issued.token.prefix,
@@ -95,11 +85,11 @@ class FeedView(APIView):
         operation_id="feed_destroy",
         summary="Revoke the feed URL",
         description="The feed URL stops working. Answers 204 whether or not there was one.",
-        responses={204: None, 401: ERROR_401},
+        responses={204: None, 401: UNAUTHENTICATED},
     )
     def delete(self, request: Request) -> Response:
         # Revoking a URL that does not exist leaves the same state: no feed URL.
-        services.feed_token_revoke(user=_account(request))
+        services.feed_token_revoke(user=api_account(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -117,7 +107,7 @@ class SourcesOpmlView(APIView):
             (200, "text/x-opml"): OpenApiResponse(
                 response=OpenApiTypes.STR, description="The OPML document."
             ),
-            401: ERROR_401,
+            401: UNAUTHENTICATED,
         },
     )
     def get(self, request: Request) -> HttpResponse:
@@ -145,8 +135,8 @@ class SourcesOpmlImportView(APIView):
         responses={
             200: OpmlImportReportSerializer,
             400: ERROR_400,
-            401: ERROR_401,
-            403: ERROR_403,
+            401: UNAUTHENTICATED,
+            403: STAFF_ONLY,
             415: ERROR_415,
         },
     )

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
@@ -23,6 +23,8 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from accounts.models import User
+from config.api.permissions import api_account
+from config.api.schema import THROTTLED, UNAUTHENTICATED, error
 from news import categories
 from news.api.filters import NewsFilterSerializer, news_items_for_query
 from news.api.pagination import NewsCursorPagination
@@ -52,10 +54,8 @@ from news.listing import (
 from news.models import NewsItem
 from news.selectors import news_items_stats, stories_coverage
 
-UNAUTHENTICATED = OpenApiResponse(description=_("No or invalid credentials."))
-INVALID = OpenApiResponse(description=_("Invalid query parameters; `fields` names them."))
-NOT_FOUND = OpenApiResponse(description=_("No such news item."))
-THROTTLED = OpenApiResponse(description=_("Too many requests; see Retry-After."))
+INVALID = error(_("Invalid query parameters; `fields` names them."))
+NOT_FOUND = error(_("No such news item."))
 
 
 # What a list row shows. The rest of a row (the article, its search vector, the story
@@ -75,14 +75,6 @@ LIST_FIELDS = (
     "source__name",
     "source__url",
 )
-
-
-def _account(request: Request) -> User:
-    # IsAuthenticated has run: the user is a signed-in account.
-    user = request.user
-    if not isinstance(user, User):
-        raise TypeError("an authenticated account is required")
-    return user
 
 
 def _filters(request: Request) -> NewsFilterSerializer:
@@ -127,7 +119,7 @@ class NewsListView(generics.ListAPIView):  # type: ignore[type-arg]
         },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _account(request)
+        user = api_account(request)
         items = news_items_for_query(query=_filters(request).news_query(), user=user)
         items = items.select_related("company", "source").only(*LIST_FIELDS)
         page = self.paginate_queryset(items)
@@ -147,7 +139,7 @@ class NewsDetailView(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        detail = news_item_detail(item_id=pk, user=_account(request))
+        detail = news_item_detail(item_id=pk, user=api_account(request))
         if detail is None:
             raise NotFound
         return Response(NewsItemDetailSerializer(detail).data)
@@ -166,7 +158,7 @@ class NewsStatsView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        user = _account(request)
+        user = api_account(request)
         stats = news_items_stats(
             items=news_items_for_query(query=_filters(request).news_query(), user=user)
         )
@@ -248,7 +240,7 @@ class _ItemFlagView(APIView):
     flag: str
 
     def _set(self, request: Request, pk: int, *, on: bool) -> Response:
-        user = _account(request)
+        user = api_account(request)
         item = get_object_or_404(NewsItem.objects.only("id"), pk=pk)
         if self.flag == "read":
             flags = item_state_set_read(user=user, item_id=item.pk, read=on)
@@ -301,7 +293,7 @@ class FavouritesView(APIView):
         if raw_cursor and not isinstance(cursor, KeysetCursor):
             raise ValidationError({"cursor": [NewsCursorPagination.invalid_cursor_message]})
         page = favourites_page(
-            user=_account(request), cursor=cursor, page_size=query.validated_data["page_size"]
+            user=api_account(request), cursor=cursor, page_size=query.validated_data["page_size"]
         )
         next_url = (
             replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)

@@ -15,14 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from config.api.permissions import api_account
+from config.api.schema import UNAUTHENTICATED, error
 from telegram_bot import selectors, services
 from telegram_bot.api.serializers import TelegramDeepLinkSerializer, TelegramStatusSerializer
 from telegram_bot.deep_links import BotUnavailableError, bot_username, deep_link
 from telegram_bot.sending import telegram_configured
 from telegram_bot.views import LINK_RATE
-
-UNAUTHENTICATED = OpenApiResponse(description=_("No or invalid credentials."))
 
 
 class TelegramUnavailable(exceptions.APIException):
@@ -38,18 +37,11 @@ class TelegramNotConfigured(exceptions.APIException):
     default_code = "telegram_not_configured"
 
 
-def _account(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise exceptions.NotAuthenticated
-    return user
-
-
 class TelegramView(APIView):
     @extend_schema(responses={200: TelegramStatusSerializer, 401: UNAUTHENTICATED})
     def get(self, request: Request) -> Response:
         """Whether a Telegram chat is linked and digests go to it."""
-        state = selectors.telegram_settings_get(user=_account(request))
+        state = selectors.telegram_settings_get(user=api_account(request))
         link = state.link
         data = {
             "configured": state.configured,
@@ -69,7 +61,7 @@ class TelegramView(APIView):
     )
     def delete(self, request: Request) -> Response:
         """Unlink the Telegram chat; the bot stops writing to it. Idempotent."""
-        services.telegram_link_delete(user=_account(request))
+        services.telegram_link_delete(user=api_account(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -79,19 +71,15 @@ class TelegramLinkView(APIView):
         responses={
             201: TelegramDeepLinkSerializer,
             401: UNAUTHENTICATED,
-            409: OpenApiResponse(
-                description=_('This site has no Telegram bot (code "telegram_not_configured").')
-            ),
-            429: OpenApiResponse(description=_("Too many links; see Retry-After.")),
-            503: OpenApiResponse(
-                description=_('Telegram cannot be reached (code "telegram_unavailable").')
-            ),
+            409: error(_('This site has no Telegram bot (code "telegram_not_configured").')),
+            429: error(_("Too many links; see Retry-After.")),
+            503: error(_('Telegram cannot be reached (code "telegram_unavailable").')),
         },
     )
     def post(self, request: Request) -> Response:
         """A new single-use deep link to the bot, valid for ten minutes. Earlier links
         stop working. The token is shown only in this answer."""
-        user = _account(request)
+        user = api_account(request)
         # The settings page's limit, counted in the same place: web and API links add up.
         if is_ratelimited(
             request._request,

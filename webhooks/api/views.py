@@ -11,14 +11,15 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from config.api.permissions import api_account
+from config.api.schema import INVALID, NO_PAGE, NOT_FOUND, UNAUTHENTICATED
 from webhooks import selectors, services
 from webhooks.api.serializers import (
     WebhookDeliverySerializer,
@@ -29,21 +30,9 @@ from webhooks.api.serializers import (
 )
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
-ERROR_400 = OpenApiResponse(description="Invalid fields; the error lists them under `fields`.")
-ERROR_401 = OpenApiResponse(description="No valid credentials.")
-ERROR_404 = OpenApiResponse(description="No such endpoint among yours.")
-ERROR_404_PAGE = OpenApiResponse(description="No such page.")
-
-
-def _account(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):  # IsAuthenticated has already refused anyone else
-        raise exceptions.NotAuthenticated
-    return user
-
 
 def _endpoint(request: Request, pk: int) -> WebhookEndpoint:
-    endpoint = selectors.webhook_endpoint_of_user(user=_account(request), endpoint_id=pk)
+    endpoint = selectors.webhook_endpoint_of_user(user=api_account(request), endpoint_id=pk)
     if endpoint is None:
         raise exceptions.NotFound
     return endpoint
@@ -56,14 +45,14 @@ class WebhookEndpointListView(ListAPIView[WebhookEndpoint]):
     serializer_class = WebhookEndpointSerializer
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
-        return selectors.webhook_endpoints_of_user(user=_account(self.request))
+        return selectors.webhook_endpoints_of_user(user=api_account(self.request))
 
     @extend_schema(
         operation_id="webhooks_list",
         responses={
             200: WebhookEndpointSerializer(many=True),
-            401: ERROR_401,
-            404: ERROR_404_PAGE,
+            401: UNAUTHENTICATED,
+            404: NO_PAGE,
         },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -76,10 +65,10 @@ class WebhookEndpointListView(ListAPIView[WebhookEndpoint]):
             "as the news fetcher. The answer holds the signing secret."
         ),
         request=WebhookEndpointCreateSerializer,
-        responses={201: WebhookEndpointWithSecretSerializer, 400: ERROR_400, 401: ERROR_401},
+        responses={201: WebhookEndpointWithSecretSerializer, 400: INVALID, 401: UNAUTHENTICATED},
     )
     def post(self, request: Request) -> Response:
-        user = _account(request)
+        user = api_account(request)
         data = WebhookEndpointCreateSerializer(data=request.data, context={"user": user})
         data.is_valid(raise_exception=True)
         try:
@@ -105,7 +94,7 @@ class WebhookEndpointDetailView(APIView):
 
     @extend_schema(
         operation_id="webhooks_retrieve",
-        responses={200: WebhookEndpointWithSecretSerializer, 401: ERROR_401, 404: ERROR_404},
+        responses={200: WebhookEndpointWithSecretSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(WebhookEndpointWithSecretSerializer(_endpoint(request, pk)).data)
@@ -116,9 +105,9 @@ class WebhookEndpointDetailView(APIView):
         request=WebhookEndpointUpdateSerializer,
         responses={
             200: WebhookEndpointWithSecretSerializer,
-            400: ERROR_400,
-            401: ERROR_401,
-            404: ERROR_404,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
         },
     )
     def patch(self, request: Request, pk: int) -> Response:
@@ -137,10 +126,10 @@ class WebhookEndpointDetailView(APIView):
     @extend_schema(
         operation_id="webhooks_destroy",
         description="Delete the endpoint and its delivery log.",
-        responses={204: None, 401: ERROR_401, 404: ERROR_404},
+        responses={204: None, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def delete(self, request: Request, pk: int) -> Response:
-        if not services.webhook_endpoint_delete(owner=_account(request), endpoint_id=pk):
+        if not services.webhook_endpoint_delete(owner=api_account(request), endpoint_id=pk):
             raise exceptions.NotFound
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -152,7 +141,7 @@ class WebhookRotateSecretView(APIView):
     @extend_schema(
         operation_id="webhooks_rotate_secret",
         request=None,
-        responses={200: WebhookEndpointWithSecretSerializer, 401: ERROR_401, 404: ERROR_404},
+        responses={200: WebhookEndpointWithSecretSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def post(self, request: Request, pk: int) -> Response:
         endpoint = services.webhook_endpoint_rotate_secret(endpoint=_endpoint(request, pk))
@@ -167,7 +156,7 @@ class WebhookTestView(APIView):
     @extend_schema(
         operation_id="webhooks_test",
         request=None,
-        responses={202: WebhookDeliverySerializer, 401: ERROR_401, 404: ERROR_404},
+        responses={202: WebhookDeliverySerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def post(self, request: Request, pk: int) -> Response:
         delivery = services.webhook_ping_queue(endpoint=_endpoint(request, pk), now=timezone.now())
@@ -182,7 +171,7 @@ class WebhookEnableView(APIView):
     @extend_schema(
         operation_id="webhooks_enable",
         request=None,
-        responses={200: WebhookEndpointWithSecretSerializer, 401: ERROR_401, 404: ERROR_404},
+        responses={200: WebhookEndpointWithSecretSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def post(self, request: Request, pk: int) -> Response:
         endpoint = services.webhook_endpoint_enable(endpoint=_endpoint(request, pk))
@@ -201,7 +190,7 @@ class WebhookDeliveryListView(ListAPIView[WebhookDelivery]):
 
     @extend_schema(
         operation_id="webhooks_deliveries",
-        responses={200: WebhookDeliverySerializer(many=True), 401: ERROR_401, 404: ERROR_404},
+        responses={200: WebhookDeliverySerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

@@ -110,8 +110,8 @@ def test_a_receiver_verifies_a_real_delivery(reachable):
 
 
 def docs_receiver_example():
-    """The verify_webhook function from docs/webhooks.md, as a receiver would copy it."""
-    text = (settings.BASE_DIR / "docs" / "webhooks.md").read_text()
+    """The verify_webhook function from docs/api.md, as a receiver would copy it."""
+    text = (settings.BASE_DIR / "docs" / "api.md").read_text()
     code = next(block for block in text.split("```python\n")[1:] if "def verify_webhook" in block)
     namespace = {}
     exec(code.split("```")[0], namespace)  # noqa: S102 - our own documentation
