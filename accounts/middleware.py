@@ -44,5 +44,10 @@ class UserTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        activate_user_timezone(getattr(request, "user", None))
+        if request.path.startswith("/api/"):
+            # API times are always UTC; views that reason in the user's days
+            # (digest periods) convert explicitly.
+            timezone.deactivate()
+        else:
+            activate_user_timezone(getattr(request, "user", None))
         return self.get_response(request)

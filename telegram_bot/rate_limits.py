@@ -31,7 +31,7 @@ learns when C's window frees, sleeps until then and asks again. One Lua script
 checks and books every window, and Redis runs scripts one at a time, so
 concurrent workers can never both take one place.
 
-Every span is lengthened by a small margin (5 %) for the variation in delay
+Every span is lengthened by a small margin (8 %) for the variation in delay
 between a message's place here and its arrival at Telegram. A chat's window
 also gets a fixed slack (a quarter of a second): on a loaded machine one
 message can take 50 ms longer than the next to reach Telegram, which would
@@ -60,8 +60,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 # Covers the variation in delay between a place here and arrival at Telegram, as
-# a fraction of each window: 1 s becomes 1.05 s, so 30/s becomes 28.6/s.
-DEFAULT_MARGIN = 0.05
+# a fraction of each window: 1 s becomes 1.08 s, so 30/s becomes 27.8/s.
+DEFAULT_MARGIN = 0.08
 # Added to each chat's window, in seconds: 1 s per private chat becomes 1.3 s.
 DEFAULT_CHAT_SLACK = 0.25
 # A caller woken later than this after its place books a new one (at most

@@ -11,7 +11,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from accounts.api_tokens import api_token_authenticate
-from accounts.middleware import activate_user_language, activate_user_timezone
+from accounts.middleware import activate_user_language
 from accounts.models import ApiToken, User
 
 
@@ -31,10 +31,9 @@ class BearerTokenAuthentication(BaseAuthentication):
         token = api_token_authenticate(secret=secret)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
-        # The middleware that applies the account's language and time zone ran
-        # before the token was read, when the request still looked anonymous.
+        # The middleware that applies the account's language ran before the token
+        # was read, when the request still looked anonymous.
         activate_user_language(request._request, token.user)
-        activate_user_timezone(token.user)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
