@@ -154,7 +154,7 @@ def _token_client(account):
     client = APIClient()
     issued = api_token_create(user=account, name="tests")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
-    client.account = account  # type: ignore[attr-defined]
+    client.account = account
     return client
 
 
