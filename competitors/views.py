@@ -39,6 +39,7 @@ from competitors.forms import (
 )
 from competitors.models import Company, Source
 from config.htmx import HtmxHttpRequest, render_htmx, safe_next_url
+from config.ratelimit import rate_setting
 from news.classification import category_of
 from news.fetching import BlockedURLError, DNSLookupError
 
@@ -47,7 +48,7 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
 TIMELINE_SIZE = 30
 # Each scan fetches up to a dozen pages of someone else's site.
-DISCOVERY_RATE = "10/h"
+DISCOVERY_RATE = rate_setting("COMPETITOR_SCAN_RATE")
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -29,3 +31,14 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
     response = render(request, "429.html", status=429)
     response["Retry-After"] = "60"
     return response
+
+
+def rate_setting(name: str) -> Callable[[str, HttpRequest], str]:
+    """A django-ratelimit rate read from settings.<name> on every request, so the
+    environment sets it and tests can lower it."""
+
+    def rate(group: str, request: HttpRequest) -> str:
+        return str(getattr(settings, name))
+
+    rate.__name__ = f"rate_from_{name.lower()}"
+    return rate

@@ -7,7 +7,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
@@ -57,15 +57,31 @@ def _attach_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
         headers.setdefault(CELERY_HEADER, request_id)
 
 
+# Tokens of the ids set for running tasks, by task id, so each task restores what
+# was there before it. That matters for tasks run eagerly inside a request (tests,
+# development): the request's own id must survive them.
+_task_tokens: dict[str, Token[str]] = {}
+
+
 @task_prerun.connect
-def _adopt_request_id(task: Any = None, **_: Any) -> None:
+def _adopt_request_id(task_id: str | None = None, task: Any = None, **_: Any) -> None:
     request = getattr(task, "request", None)
     value = getattr(request, CELERY_HEADER, None) if request is not None else None
     if value is None and request is not None:
         value = (getattr(request, "headers", None) or {}).get(CELERY_HEADER)
-    current_request_id.set(accept_or_generate(value) if value else "-")
+    adopted = accept_or_generate(value) if value else current_request_id.get()
+    token = current_request_id.set(adopted)
+    if task_id is not None:
+        _task_tokens[task_id] = token
 
 
 @task_postrun.connect
-def _forget_request_id(**_: Any) -> None:
+def _forget_request_id(task_id: str | None = None, **_: Any) -> None:
+    token = _task_tokens.pop(task_id, None) if task_id is not None else None
+    try:
+        if token is not None:
+            current_request_id.reset(token)
+            return
+    except ValueError:  # set in another context (a thread pool's); nothing to restore
+        pass
     current_request_id.set("-")

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as accounts_views
+from config.metrics import views as metrics_views
 from news.views import dashboard
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("admin/", admin.site.urls),
+    path("metrics", metrics_views.metrics, name="metrics"),
 ]
 
 if settings.DEBUG:

@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from competitors.models import Source
+from config.metrics.events import source_refresh_recorded
 from news import scheduling
 from news.analysis import news_items_analyse
 from news.detection import response_kind
@@ -226,6 +227,7 @@ def source_refresh(
         logger.exception("unexpected failure refreshing source %s", source.pk)
         outcome.error = f"Unexpected error ({type(error).__name__}); see the logs."
         _record_failure(source=source, now=now, message=outcome.error, retry_after=None)
+    source_refresh_recorded(error=outcome.error, not_modified=outcome.not_modified, started=now)
     if outcome.new_ids:
         _queue_full_text(outcome.new_ids)
     return outcome

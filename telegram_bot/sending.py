@@ -54,6 +54,7 @@ from aiogram.types import LinkPreviewOptions
 from django.conf import settings
 from django.utils import timezone
 
+from config.metrics.events import telegram_sends_recorded
 from telegram_bot.bot.factory import build_bot
 from telegram_bot.models import TelegramEvent
 from telegram_bot.rate_limits import (
@@ -101,6 +102,7 @@ class _Incidents:
     events: list[tuple[TelegramEvent.Kind, str]] = field(default_factory=list)
     # Telegram's description when it refused the chat (403).
     refused: str | None = None
+    sent: int = 0
 
 
 def send_messages(
@@ -138,6 +140,10 @@ def _record(*, chat_id: int | str, incidents: _Incidents) -> None:
     from telegram_bot.services import telegram_event_record, telegram_link_block
 
     now = timezone.now()
+    telegram_sends_recorded(
+        sent=incidents.sent,
+        rate_limited=sum(kind == TelegramEvent.Kind.RETRY_AFTER for kind, _ in incidents.events),
+    )
     for kind, detail in incidents.events:
         telegram_event_record(kind=kind, chat_id=chat_id, detail=detail, now=now)
     if incidents.refused is not None:
@@ -226,6 +232,7 @@ async def _send_all(
             incidents=incidents,
         )
         sent += 1
+        incidents.sent = sent
     return sent
 
 

@@ -30,18 +30,20 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.selectors import request_account
 from config.htmx import render_htmx, wants_fragment
+from config.ratelimit import rate_setting
 from telegram_bot import selectors, services
 from telegram_bot.deep_links import BotUnavailableError, bot_username, deep_link, qr_svg
 from telegram_bot.sending import telegram_configured
 from telegram_bot.webhook import (
     SECRET_HEADER,
     InvalidUpdateError,
+    webhook_rate_limited,
     webhook_secret,
     webhook_update_handle,
 )
 
 # Each link is a fresh token; a person connecting needs one or two.
-LINK_RATE = "10/h"
+LINK_RATE = rate_setting("TELEGRAM_LINK_RATE")
 # Telegram's updates are a few kilobytes; anything near this is not one.
 MAX_UPDATE_BYTES = 512 * 1024
 
@@ -124,6 +126,8 @@ def webhook(request: HttpRequest) -> HttpResponse:
     secret = webhook_secret()
     if not secret or not telegram_configured():
         raise Http404
+    if (too_many := webhook_rate_limited(request)) is not None:
+        return too_many
     offered = request.headers.get(SECRET_HEADER, "")
     if not hmac.compare_digest(offered.encode(), secret.encode()):
         return HttpResponseForbidden()

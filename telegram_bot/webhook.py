@@ -8,7 +8,10 @@ from typing import Any
 from aiogram.types import Update
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django_ratelimit.core import is_ratelimited
 
+from config.ratelimit import rate_setting
 from telegram_bot.bot.factory import build_bot, build_dispatcher
 
 logger = logging.getLogger(__name__)
@@ -21,6 +24,26 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 def webhook_secret() -> str:
     """The shared secret, or "" when the webhook is disabled."""
     return str(getattr(settings, "TELEGRAM_WEBHOOK_SECRET", "") or "")
+
+
+def webhook_rate_limited(request: HttpRequest) -> HttpResponse | None:
+    """A 429 when the sender's address posted more than TELEGRAM_WEBHOOK_RATE, else None.
+
+    Counted before the secret is checked, so guessing the secret is limited too.
+    Telegram retries an update that got a 429 later, so nothing is lost.
+    """
+    if not is_ratelimited(
+        request,
+        group="telegram.webhook",
+        key="ip",
+        rate=rate_setting("TELEGRAM_WEBHOOK_RATE"),
+        method="POST",
+        increment=True,
+    ):
+        return None
+    response = HttpResponse(status=429)
+    response["Retry-After"] = "60"
+    return response
 
 
 class InvalidUpdateError(ValueError):

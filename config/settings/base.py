@@ -75,6 +75,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     "config.health.HealthProbeMiddleware",
+    "config.metrics.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -314,6 +315,11 @@ RATELIMIT_IP_META_KEY = "config.ratelimit.client_ip"
 LOGIN_RATE = env.str("LOGIN_RATE", default="5/m")
 SIGNUP_RATE = env.str("SIGNUP_RATE", default="10/h")
 PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/h")
+# Per user; the web wizard and the API share each count.
+COMPETITOR_SCAN_RATE = env.str("COMPETITOR_SCAN_RATE", default="10/h")
+TELEGRAM_LINK_RATE = env.str("TELEGRAM_LINK_RATE", default="10/h")
+# Per client address, counted before the secret is checked; Telegram retries a 429.
+TELEGRAM_WEBHOOK_RATE = env.str("TELEGRAM_WEBHOOK_RATE", default="600/m")
 
 # ------------------------------------------------------------------ security headers
 X_FRAME_OPTIONS = "DENY"
@@ -418,9 +424,9 @@ TELEGRAM_API_BASE = env.str("TELEGRAM_API_BASE", default="https://api.telegram.o
 # Shared secret Telegram sends with webhook updates (set_webhook registers it);
 # empty turns the webhook off.
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
-# Every Telegram limit window is this much longer than Telegram's own (0.05 = 5 %),
+# Every Telegram limit window is this much longer than Telegram's own (0.08 = 8 %),
 # so queueing on the way cannot push a burst over the real limit.
-TELEGRAM_RATE_MARGIN = env.float("TELEGRAM_RATE_MARGIN", default=0.05)
+TELEGRAM_RATE_MARGIN = env.float("TELEGRAM_RATE_MARGIN", default=0.08)
 # Where runbot records its heartbeat for `manage.py bot_health`.
 TELEGRAM_HEARTBEAT_FILE = Path(
     env.str("TELEGRAM_HEARTBEAT_FILE", default=str(VAR_DIR / "bot-heartbeat"))
@@ -447,18 +453,23 @@ def build_logging(*, fmt: str, level: str) -> dict[str, object]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "config.request_id.RequestIdLogFilter"}},
+        "filters": {
+            "request_id": {"()": "config.request_id.RequestIdLogFilter"},
+            "redact_secrets": {"()": "config.log_format.SecretRedactionFilter"},
+        },
         "formatters": formatters,
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": fmt,
-                "filters": ["request_id"],
+                "filters": ["request_id", "redact_secrets"],
             }
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "django.db.backends": {"level": "WARNING"},
+            # At DEBUG it dumps whole template contexts: CSRF and shown-once tokens.
+            "django.template": {"level": "INFO"},
             "celery": {"level": level},
             # trafilatura reports every discarded page fragment at WARNING.
             "trafilatura": {"level": "ERROR"},
@@ -486,3 +497,12 @@ PERIODIC_TASKS["webhooks: purge old deliveries"] = {
     "every_seconds": 86400,
     "queue": "default",
 }
+
+# ---- metrics
+# GET /metrics (config/metrics/). Readable with "Authorization: Bearer <METRICS_TOKEN>"
+# (empty turns token access off), or from loopback and private networks when
+# METRICS_ALLOW_PRIVATE_NETWORKS; everyone else gets a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOW_PRIVATE_NETWORKS = env.bool("METRICS_ALLOW_PRIVATE_NETWORKS", default=True)
+# One scrape's page is reused this long, so many scrapers cost one set of queries.
+METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=10)

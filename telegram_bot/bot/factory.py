@@ -11,6 +11,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from telegram_bot.bot.commands import build_commands_router
 from telegram_bot.bot.handlers import build_router
 from telegram_bot.bot.linking import build_linking_router
+from telegram_bot.bot.request_ids import UpdateRequestIdMiddleware
 
 
 def build_bot(*, token: str, api_base: str) -> Bot:
@@ -24,6 +25,7 @@ def build_bot(*, token: str, api_base: str) -> Bot:
 
 def build_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
+    dispatcher.update.outer_middleware(UpdateRequestIdMiddleware())
     dispatcher.include_router(build_linking_router())
     dispatcher.include_router(build_router())
     dispatcher.include_router(build_commands_router())
