@@ -36,6 +36,15 @@ def benchmark_database() -> Iterator[None]:
         teardown_databases(old, verbosity=0)
 
 
+def env_number(name: str, default: float) -> float:
+    """A size or duration from the environment, else the benchmark's own.
+
+    Only for a quick check that a benchmark works: recorded figures use the defaults.
+    """
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
 def timed(function: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     value = function()

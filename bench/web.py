@@ -7,7 +7,12 @@ and persistent database connections as in production; each URL then gets
 CLIENTS closed-loop clients (keep-alive, one request after another) for
 DURATION seconds after a warm-up. /healthz is the baseline: it touches neither
 the database nor the templates, so the ratio of a page's p95 to it is the cost
-of the page itself on this machine.
+of the page itself on this machine. The full run is `python -m bench web`;
+BENCH_WEB_ITEMS loads fewer items and BENCH_WEB_DURATION shortens the load, for
+a quick check that it works.
+
+The data set, the gunicorn launcher and the load driver are shared with the
+API benchmark (bench/api.py), which passes its own app, credentials and sizes.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.harness import timed
+from bench.harness import env_number, timed
 
 if TYPE_CHECKING:  # Django is set up only once the benchmark runs.
     from django.core.handlers.wsgi import WSGIHandler
@@ -68,6 +73,10 @@ class Target:
     name: str
     signed_in: bool
     paths: Callable[[int], str]  # request number → path
+
+
+# Request number → the headers that sign a request in (a session cookie, a token).
+SignIn = Callable[[int], dict[str, str]]
 
 
 @dataclass
@@ -132,8 +141,9 @@ def _copy(model: type[Model], rows: Iterable[dict[str, Any]]) -> None:
             )
 
 
-def _load_catalogue(pick: random.Random) -> dict[str, Any]:
-    """The data set; returns what the clients need (company slugs, user ids)."""
+def load_catalogue(pick: random.Random, *, items: int = ITEMS) -> dict[str, Any]:
+    """The data set of `items` news items; returns what the clients need (company
+    slugs, the users whose sessions or tokens sign requests in)."""
     from django.contrib.auth.hashers import make_password
     from django.db import connection
     from django.utils import timezone
@@ -170,6 +180,8 @@ def _load_catalogue(pick: random.Random) -> dict[str, Any]:
         )
         for n, company in enumerate(companies)
     )
+    # A smaller data set gets only the stories its items fill.
+    story_count = min(STORIES, items // ITEMS_PER_STORY)
     stories = Story.objects.bulk_create(
         Story(
             title=texts[n % len(texts)][0],
@@ -178,16 +190,16 @@ def _load_catalogue(pick: random.Random) -> dict[str, Any]:
             last_seen_at=now - timedelta(minutes=5 * ITEMS_PER_STORY * n),
             item_count=ITEMS_PER_STORY,
         )
-        for n in range(STORIES)
+        for n in range(story_count)
     )
     categories = [*Category.values, "", ""]  # about one in eight uncategorised
 
     def item_rows() -> Iterator[dict[str, Any]]:
-        for n in range(ITEMS):
+        for n in range(items):
             title, summary = texts[n % len(texts)]
             source = sources[pick.randrange(COMPANIES)]
             body = " ".join(pick.choice(sentences) for _ in range(SENTENCES_PER_BODY))
-            story = stories[n // ITEMS_PER_STORY] if n < STORIES * ITEMS_PER_STORY else None
+            story = stories[n // ITEMS_PER_STORY] if n < story_count * ITEMS_PER_STORY else None
             # 100,000 items five minutes apart: about a year of a busy deployment.
             published_at = now - timedelta(minutes=5 * n)
             yield {
@@ -266,8 +278,9 @@ def _load_catalogue(pick: random.Random) -> dict[str, Any]:
     }
 
 
-def _session_cookies(users: list[Any]) -> list[str]:
-    """Signed-in sessions written straight to the session store, as a login would."""
+def _session_cookies(users: list[Any]) -> SignIn:
+    """Signed-in sessions written straight to the session store, as a login would;
+    requests rotate over them."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -290,7 +303,8 @@ def _session_cookies(users: list[Any]) -> list[str]:
         for user in users
     ]
     Session.objects.bulk_create(sessions)
-    return [f"{settings.SESSION_COOKIE_NAME}={each.session_key}" for each in sessions]
+    cookies = [f"{settings.SESSION_COOKIE_NAME}={each.session_key}" for each in sessions]
+    return lambda number: {"Cookie": cookies[number % len(cookies)]}
 
 
 # ------------------------------------------------------------------ server
@@ -303,14 +317,18 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _gunicorn() -> Iterator[tuple[int, int]]:
-    """The app under gunicorn; yields its port and the arbiter's process id."""
+def gunicorn(app: str = "bench.web:wsgi_application()") -> Iterator[tuple[int, int]]:
+    """`app` (gunicorn's module:callable) under gunicorn, on the bench database;
+    yields its port and the arbiter's process id."""
     from django.conf import settings
     from django.db import connection
 
     database = connection.settings_dict
     port = _free_port()
-    control = Path(tempfile.mkdtemp(prefix="bench-web-")) / "gunicorn.ctl"
+    control_dir = tempfile.TemporaryDirectory(
+        prefix=app.partition(":")[0].replace(".", "-") + "-", ignore_cleanup_errors=True
+    )
+    control = Path(control_dir.name) / "gunicorn.ctl"
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -322,14 +340,14 @@ def _gunicorn() -> Iterator[tuple[int, int]]:
         "GUNICORN_CONTROL_SOCKET": str(control),
         "GUNICORN_LOG_LEVEL": "warning",
     }
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603 - this interpreter, the caller's app path
         [
             sys.executable,
             "-m",
             "gunicorn",
             "--config",
             "deploy/gunicorn.conf.py",
-            "bench.web:wsgi_application()",
+            app,
         ],
         cwd=BASE_DIR,
         env=environment,
@@ -337,7 +355,7 @@ def _gunicorn() -> Iterator[tuple[int, int]]:
     )
     try:
         deadline = time.monotonic() + 60
-        while _get(port, "/healthz", None)[0] != 200:
+        while get(port, "/healthz")[0] != 200:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.2)
@@ -349,6 +367,7 @@ def _gunicorn() -> Iterator[tuple[int, int]]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        control_dir.cleanup()
 
 
 def _process_cpu_s(pid: int, *, reaped_children: bool = False) -> float:
@@ -363,7 +382,7 @@ def _process_cpu_s(pid: int, *, reaped_children: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _server_cpu_s(arbiter: int) -> float:
+def server_cpu_s(arbiter: int) -> float:
     """CPU used so far by gunicorn (arbiter, live and recycled workers) and by the
     PostgreSQL backends of the bench database.
 
@@ -390,10 +409,17 @@ def _server_cpu_s(arbiter: int) -> float:
     )
 
 
-def _get(port: int, path: str, cookie: str | None) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def get(
+    port: int, path: str, headers: dict[str, str] | None = None, *, timeout: float = 30
+) -> tuple[int, bytes]:
+    """One request on its own connection: the status (0 if it failed) and the body.
+
+    A worker's first request imports the URLconf, and with it every view and
+    aiogram: more than 10 s of CPU on a busy machine.
+    """
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         return response.status, response.read()
     except (OSError, http.client.HTTPException):
@@ -409,10 +435,10 @@ class _Connection:
     """One closed-loop client: a keep-alive connection with at most one request in
     flight, sending the next as soon as the last response has been read."""
 
-    def __init__(self, port: int, target: Target, cookies: list[str], offset: int) -> None:
+    def __init__(self, port: int, target: Target, sign_in: SignIn, offset: int) -> None:
         self.port = port
         self.target = target
-        self.cookies = cookies
+        self.sign_in = sign_in
         self.number = offset
         self.sock: socket.socket | None = None
         self.buffer = bytearray()
@@ -435,12 +461,11 @@ class _Connection:
             self.sock = None
 
     def send(self) -> None:
-        cookie = self.cookies[self.number % len(self.cookies)] if self.target.signed_in else None
+        headers = self.sign_in(self.number) if self.target.signed_in else {}
         path = self.target.paths(self.number)
         self.number += CLIENTS
         head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-        if cookie:
-            head += f"Cookie: {cookie}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         self.buffer.clear()
         self.length = None
         self.chunked = False
@@ -488,18 +513,22 @@ class _Connection:
         return self.status == 200
 
 
-def _load(port: int, target: Target, cookies: list[str]) -> dict[str, float]:
-    """CLIENTS closed-loop keep-alive clients driven from one thread.
+def load(
+    port: int, target: Target, sign_in: SignIn, *, duration: float = DURATION
+) -> dict[str, float]:
+    """CLIENTS closed-loop keep-alive clients driven from one thread, measured for
+    `duration` seconds after the warm-up; signed-in targets' requests carry
+    `sign_in`'s headers.
 
     One thread and a selector rather than a thread per client: the load generator
     shares the server's cores, and eight threads contending for the GIL cost CPU
     and delayed the moment a finished response was timed.
     """
     warm_until = time.perf_counter() + WARMUP
-    stop_at = warm_until + DURATION
+    stop_at = warm_until + duration
     samples = Samples()
     selector = selectors.DefaultSelector()
-    connections = [_Connection(port, target, cookies, n) for n in range(CLIENTS)]
+    connections = [_Connection(port, target, sign_in, n) for n in range(CLIENTS)]
 
     def start(connection: _Connection) -> bool:
         """Sends the connection's next request, on a new connection if the kept-alive
@@ -562,10 +591,27 @@ def _load(port: int, target: Target, cookies: list[str]) -> dict[str, float]:
         "p50_ms": cuts[49] * 1000,
         "p95_ms": cuts[94] * 1000,
         "p99_ms": cuts[98] * 1000,
-        "rps": len(latencies) / DURATION,
+        "rps": len(latencies) / duration,
         "errors": float(samples.errors),
         "requests": float(completed),
     }
+
+
+def measure(
+    port: int, arbiter: int, target: Target, sign_in: SignIn, *, duration: float = DURATION
+) -> dict[str, float]:
+    """`load`'s figures for one target, with the CPU its requests cost."""
+    server_before, client_before = server_cpu_s(arbiter), time.thread_time()
+    figures = load(port, target, sign_in, duration=duration)
+    server_s = server_cpu_s(arbiter) - server_before
+    client_s = time.thread_time() - client_before
+    # Per request, warm-up included: app, database and load generator. With
+    # CLIENTS closed-loop clients on C cores, a page whose requests cost t
+    # of CPU cannot average under CLIENTS * t / C, however idle the machine.
+    requests = max(figures["requests"], 1)
+    figures["cpu_ms"] = 1000 * (server_s + client_s) / requests
+    figures["client_cpu_ms"] = 1000 * client_s / requests
+    return figures
 
 
 def _targets(slugs: list[str]) -> list[Target]:
@@ -585,28 +631,21 @@ def _targets(slugs: list[str]) -> list[Target]:
 
 
 def run() -> dict[str, float]:
+    items = int(env_number("BENCH_WEB_ITEMS", ITEMS))
+    duration = env_number("BENCH_WEB_DURATION", DURATION)
     pick = random.Random(20261120)  # the same data set every run
-    load_s, catalogue = timed(lambda: _load_catalogue(pick))
-    cookies = _session_cookies(catalogue["users"])
+    load_s, catalogue = timed(lambda: load_catalogue(pick, items=items))
+    sign_in = _session_cookies(catalogue["users"])
     targets = _targets(catalogue["slugs"])
-    figures: dict[str, float] = {"load_s": load_s, "items": float(ITEMS), "clients": CLIENTS}
-    with _gunicorn() as (port, arbiter):
+    figures: dict[str, float] = {"load_s": load_s, "items": float(items), "clients": CLIENTS}
+    with gunicorn() as (port, arbiter):
         for target in targets:
             # A page that is not there, or not signed in, would be measured as fast.
-            status, body = _get(port, target.paths(0), cookies[0] if target.signed_in else None)
+            status, body = get(port, target.paths(0), sign_in(0) if target.signed_in else None)
             assert status == 200, f"{target.name}: HTTP {status}"
             assert not target.signed_in or b"Log out" in body, f"{target.name}: not signed in"
-            server_before, client_before = _server_cpu_s(arbiter), time.thread_time()
-            for name, value in _load(port, target, cookies).items():
+            for name, value in measure(port, arbiter, target, sign_in, duration=duration).items():
                 figures[f"{target.name}_{name}"] = value
-            server_s = _server_cpu_s(arbiter) - server_before
-            client_s = time.thread_time() - client_before
-            # Per request, warm-up included: app, database and load generator. With
-            # CLIENTS closed-loop clients on C cores, a page whose requests cost t
-            # of CPU cannot average under CLIENTS * t / C, however idle the machine.
-            requests = max(figures[f"{target.name}_requests"], 1)
-            figures[f"{target.name}_cpu_ms"] = 1000 * (server_s + client_s) / requests
-            figures[f"{target.name}_client_cpu_ms"] = 1000 * client_s / requests
     baseline = figures["healthz_p95_ms"]
     for target in targets[1:]:
         figures[f"{target.name}_p95_ratio"] = figures[f"{target.name}_p95_ms"] / baseline
