@@ -66,12 +66,14 @@ def api_token_authenticate(*, secret: str) -> ApiToken | None:
     """The live token for `secret` with its active user, or None; records its use."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=hash_secret(secret), user__is_active=True)
-        .first()
-    )
-    if token is None or token.is_expired:
+    try:
+        # get(), not first(): key_hash is unique, and first() would add an ORDER BY.
+        token = ApiToken.objects.select_related("user").get(
+            key_hash=hash_secret(secret), user__is_active=True
+        )
+    except ApiToken.DoesNotExist:
+        return None
+    if token.is_expired:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:

@@ -12,7 +12,8 @@ its position is the news pages' own keyset token (news.listing.cursor_encode).
 from __future__ import annotations
 
 from base64 import b64encode
-from typing import Any, cast
+from datetime import datetime
+from typing import Any, Protocol, cast
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
@@ -26,6 +27,17 @@ from news.listing import KeysetCursor, cursor_decode, cursor_encode
 from news.models import NewsItem
 
 PAGE_SIZE = 50
+
+
+class KeyedRow(Protocol):
+    """What the keyset needs of a row: a model instance or a named values_list row."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def published_at(self) -> datetime: ...
+
+
 MAX_PAGE_SIZE = 200
 
 
@@ -40,8 +52,9 @@ class NewsCursorPagination(CursorPagination):
     )
 
     def paginate_queryset(  # type: ignore[override]
-        self, queryset: QuerySet[NewsItem], request: Request, view: APIView | None = None
-    ) -> list[NewsItem]:
+        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+    ) -> list[KeyedRow]:
+        """The page of `queryset`: items, or named rows holding at least pk and published_at."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
@@ -117,7 +130,7 @@ class NewsCursorPagination(CursorPagination):
             return None
         return self._link(self.page[0] if self.page else None, reverse=True)
 
-    def _link(self, item: NewsItem | None, *, reverse: bool) -> str:
+    def _link(self, item: KeyedRow | None, *, reverse: bool) -> str:
         # An empty page (everything past the cursor went away) links from the cursor itself.
         key = KeysetCursor(at=item.published_at, id=item.pk) if item is not None else self._key
         position = cursor_encode(key) if key is not None else None

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from competitors.models import Source
 from news import display
 from news.categories import Category
+from news.item_states import ItemStateFlags
 from news.listing import ItemCard, ItemDetail
 from news.models import NewsItem
 from news.priority import priority_level
@@ -131,6 +132,39 @@ class NewsItemSerializer(_ItemFieldsSerializer):
             "favourite": card.favourite,
             "coverage": card.coverage,
         }
+
+
+def news_row_representation(row: Any, *, flags: ItemStateFlags, coverage: int) -> dict[str, Any]:
+    """A list row (a named row of news.api.views.LIST_COLUMNS) as NewsItemSerializer
+    renders the same item as a card; tests hold the two to each other."""
+    category = row.category if row.category in CATEGORY_VALUES else None
+    if row.source_id is None:
+        source = None
+    else:
+        name = row.source__name or display.host(row.url) or display.host(row.source__url)
+        source = {"id": row.source_id, "name": name, "url": row.source__url}
+    return {
+        "id": row.pk,
+        "title": row.title,
+        "url": row.url,
+        "summary": row.summary,
+        "published_at": UTC_DATETIME.to_representation(row.published_at),
+        "published_at_estimated": row.published_at_estimated,
+        "category": category,
+        "priority": float(row.priority_score),
+        "priority_level": priority_level(row.priority_score),
+        "source_type": row.source_type,
+        "company": (
+            {"slug": row.company__slug, "name": row.company__name}
+            if row.company__slug is not None
+            else None
+        ),
+        "source": source,
+        "story_id": row.story_id,
+        "read": flags.read,
+        "favourite": flags.favourite,
+        "coverage": coverage,
+    }
 
 
 class StoryItemSerializer(serializers.Serializer[Any]):

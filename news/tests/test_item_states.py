@@ -83,3 +83,39 @@ def test_states_for_items_reads_only_the_given_items(user, django_assert_num_que
     }
     with django_assert_num_queries(0):
         assert item_states_for_items(user=user, item_ids=[]) == {}
+
+
+def test_page_extras_match_the_per_part_selectors_in_one_query(
+    user, django_assert_num_queries
+):
+    from competitors.tests.factories import SourceFactory
+    from news.models import Story
+    from news.selectors import page_extras, stories_coverage
+
+    shared, lonely = Story.objects.create(title="Shared"), Story.objects.create(title="Lonely")
+    source = SourceFactory()
+    items = [
+        NewsItemFactory(story=shared, source=source),
+        NewsItemFactory(story=shared, source=source),  # the same source counts once
+        NewsItemFactory(story=shared, source=SourceFactory()),
+        NewsItemFactory(story=shared, source=None),  # no source: counts once each
+        NewsItemFactory(story=shared, source=None),
+        NewsItemFactory(story=lonely),
+        NewsItemFactory(),
+    ]
+    item_state_set_read(user=user, item_id=items[0].pk, read=True)
+    item_state_set_favourite(user=user, item_id=items[5].pk, favourite=True)
+    item_state_set_read(user=UserFactory(), item_id=items[6].pk, read=True)  # not this user's
+    ids = [item.pk for item in items]
+
+    with django_assert_num_queries(1):
+        extras = page_extras(user=user, item_ids=ids, story_ids=[shared.pk, lonely.pk])
+
+    assert extras.flags == {
+        items[0].pk: ItemStateFlags(read=True),
+        items[5].pk: ItemStateFlags(favourite=True),
+    }
+    assert extras.flags == item_states_for_items(user=user, item_ids=ids)
+    assert extras.coverage == {shared.pk: 4, lonely.pk: 1}
+    assert extras.coverage == stories_coverage(story_ids=[shared.pk, lonely.pk])
+    assert page_extras(user=user, item_ids=[], story_ids=[]).flags == {}
