@@ -11,7 +11,7 @@ import sys
 
 from bench.harness import benchmark_database, setup_django
 
-BENCHMARKS = ("storage", "fetching", "web", "api", "digests", "telegram")
+BENCHMARKS = ("storage", "fetching", "web", "api", "insights", "digests", "telegram")
 
 
 def main(argv: list[str]) -> int:

@@ -74,7 +74,7 @@ def wsgi_application() -> WSGIHandler:
 # ------------------------------------------------------------------ data
 
 
-def _bearer_tokens(users: list[Any]) -> web.SignIn:
+def bearer_tokens(users: list[Any]) -> web.SignIn:
     """A personal API token per user; requests rotate over them."""
     from accounts.api_tokens import api_token_create
 
@@ -124,7 +124,7 @@ def _targets(slugs: list[str], cursors: list[str]) -> list[web.Target]:
 def run() -> dict[str, float]:
     pick = random.Random(20261120)  # the same data set every run
     load_s, catalogue = timed(lambda: web.load_catalogue(pick, items=ITEMS))
-    sign_in = _bearer_tokens(catalogue["users"])
+    sign_in = bearer_tokens(catalogue["users"])
     targets = _targets(catalogue["slugs"], _deep_cursors())
     figures: dict[str, float] = {"load_s": load_s, "items": float(ITEMS), "clients": web.CLIENTS}
     with web.gunicorn("bench.api:wsgi_application()") as (port, arbiter):

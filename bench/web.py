@@ -73,6 +73,8 @@ class Target:
     name: str
     signed_in: bool
     paths: Callable[[int], str]  # request number → path
+    # Request number → a JSON body to POST; None for a GET.
+    body: Callable[[int], bytes] | None = None
 
 
 # Request number → the headers that sign a request in (a session cookie, a token).
@@ -278,7 +280,7 @@ def load_catalogue(pick: random.Random, *, items: int = ITEMS) -> dict[str, Any]
     }
 
 
-def _session_cookies(users: list[Any]) -> SignIn:
+def session_cookies(users: list[Any]) -> SignIn:
     """Signed-in sessions written straight to the session store, as a login would;
     requests rotate over them."""
     from django.conf import settings
@@ -410,16 +412,26 @@ def server_cpu_s(arbiter: int) -> float:
 
 
 def get(
-    port: int, path: str, headers: dict[str, str] | None = None, *, timeout: float = 30
+    port: int,
+    path: str,
+    headers: dict[str, str] | None = None,
+    *,
+    timeout: float = 30,
+    body: bytes | None = None,
 ) -> tuple[int, bytes]:
-    """One request on its own connection: the status (0 if it failed) and the body.
+    """One request (a GET, or a JSON POST of `body`) on its own connection: the
+    status (0 if it failed) and the body.
 
     A worker's first request imports the URLconf, and with it every view and
     aiogram: more than 10 s of CPU on a busy machine.
     """
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("GET", path, headers=headers or {})
+        if body is None:
+            connection.request("GET", path, headers=headers or {})
+        else:
+            json_headers = {**(headers or {}), "Content-Type": "application/json"}
+            connection.request("POST", path, body=body, headers=json_headers)
         response = connection.getresponse()
         return response.status, response.read()
     except (OSError, http.client.HTTPException):
@@ -463,16 +475,20 @@ class _Connection:
     def send(self) -> None:
         headers = self.sign_in(self.number) if self.target.signed_in else {}
         path = self.target.paths(self.number)
+        body = self.target.body(self.number) if self.target.body is not None else b""
         self.number += CLIENTS
-        head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+        method = "GET" if self.target.body is None else "POST"
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        if self.target.body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         self.buffer.clear()
         self.length = None
         self.chunked = False
         self.started = time.perf_counter()
         assert self.sock is not None
         # A request is far smaller than the socket buffer: sendall does not block.
-        self.sock.sendall((head + "\r\n").encode())
+        self.sock.sendall((head + "\r\n").encode() + body)
 
     def receive(self) -> bool | None:
         """Reads what arrived: None while the response is incomplete, else whether it
@@ -635,7 +651,7 @@ def run() -> dict[str, float]:
     duration = env_number("BENCH_WEB_DURATION", DURATION)
     pick = random.Random(20261120)  # the same data set every run
     load_s, catalogue = timed(lambda: load_catalogue(pick, items=items))
-    sign_in = _session_cookies(catalogue["users"])
+    sign_in = session_cookies(catalogue["users"])
     targets = _targets(catalogue["slugs"])
     figures: dict[str, float] = {"load_s": load_s, "items": float(items), "clients": CLIENTS}
     with gunicorn() as (port, arbiter):
