@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -7,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from competitors import services
+from competitors.activity import MAX_COMPARE, MIN_COMPARE
 from competitors.admin_discovery import DiscoveryAdminMixin
-from competitors.models import Company, Source
+from competitors.models import Company, SavedComparison, Source
 from competitors.selectors import sources_with_health
 from feeds.admin_opml import OpmlImportAdminMixin
 
@@ -96,3 +98,28 @@ class SourceAdmin(OpmlImportAdminMixin, admin.ModelAdmin[Source]):
         for source in queryset:
             services.source_reactivate(source=source)
         self.message_user(request, _("Re-activated."), messages.SUCCESS)
+
+
+class SavedComparisonAdminForm(forms.ModelForm[SavedComparison]):
+    class Meta:
+        model = SavedComparison
+        fields = ("user", "name", "companies", "days", "date_from", "date_to")
+
+    def clean_companies(self) -> QuerySet[Company]:
+        companies: QuerySet[Company] = self.cleaned_data["companies"]
+        if not MIN_COMPARE <= len(companies) <= MAX_COMPARE:
+            raise forms.ValidationError(
+                _("Choose from %(min)d to %(max)d companies.")
+                % {"min": MIN_COMPARE, "max": MAX_COMPARE}
+            )
+        return companies
+
+
+@admin.register(SavedComparison)
+class SavedComparisonAdmin(admin.ModelAdmin[SavedComparison]):
+    form = SavedComparisonAdminForm
+    list_display = ("name", "user", "days", "date_from", "date_to", "updated_at")
+    search_fields = ("name", "user__email")
+    raw_id_fields = ("user",)
+    filter_horizontal = ("companies",)
+    list_select_related = ("user",)

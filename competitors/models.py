@@ -1,12 +1,17 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, tzinfo
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from competitors.activity import Period
 
 
 class Company(models.Model):
@@ -144,3 +149,69 @@ class Source(models.Model):
         return self.status == self.Status.ACTIVE and (
             self.next_fetch_at is None or self.next_fetch_at <= timezone.now()
         )
+
+
+class SavedComparison(models.Model):
+    """A user's named set of companies to compare over a rolling or a fixed period."""
+
+    NAME_MAX_LENGTH = 120
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        related_name="saved_comparisons",
+        on_delete=models.CASCADE,
+    )
+    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH)
+    companies = models.ManyToManyField(
+        Company, verbose_name=_("companies"), related_name="saved_comparisons"
+    )
+    days = models.PositiveSmallIntegerField(
+        _("last N days"),
+        null=True,
+        blank=True,
+        help_text=_("A rolling period ending today; leave empty for a fixed range."),
+    )
+    date_from = models.DateField(_("from"), null=True, blank=True)
+    date_to = models.DateField(_("to"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("saved comparison")
+        verbose_name_plural = _("saved comparisons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"], name="competitors_savedcomparison_user_name_unique"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(days__isnull=False, date_from__isnull=True, date_to__isnull=True)
+                    | models.Q(days__isnull=True, date_from__isnull=False, date_to__isnull=False)
+                ),
+                name="competitors_savedcomparison_one_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        from competitors.activity import period_errors
+
+        errors = period_errors(days=self.days, date_from=self.date_from, date_to=self.date_to)
+        if errors:
+            raise ValidationError(errors)
+
+    def period(self, *, tz: tzinfo | None = None) -> Period:
+        """The compared period in ``tz`` (default: the current zone); a rolling one ends today."""
+        from competitors.activity import Period, period_last_days
+
+        zone = tz or timezone.get_current_timezone()
+        if self.days is not None:
+            return period_last_days(days=self.days, tz=zone)
+        if self.date_from is None or self.date_to is None:
+            raise ValueError("A saved comparison needs days or both dates.")
+        return Period(date_from=self.date_from, date_to=self.date_to, tz=zone)

@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Lower
 from django.utils import timezone
 
-from competitors.models import Company, Source
+from competitors.models import Company, SavedComparison, Source
 from news.models import NewsItem
 
 if TYPE_CHECKING:
@@ -206,3 +206,22 @@ def sources_visible(
     if kind:
         sources = sources.filter(kind=kind)
     return sources
+
+
+# ---------------------------------------------------------------- saved comparisons
+
+
+def saved_comparisons_for(*, user: User | AnonymousUser) -> QuerySet[SavedComparison]:
+    """The user's saved comparisons, newest first, with their companies (by name)."""
+    if not user.is_authenticated:
+        return SavedComparison.objects.none()
+    return (
+        SavedComparison.objects.filter(user=user)
+        .prefetch_related(Prefetch("companies", queryset=Company.objects.order_by("name")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def saved_comparison_get(*, user: User | AnonymousUser, pk: int) -> SavedComparison | None:
+    """One of the user's saved comparisons; None when it is missing or someone else's."""
+    return saved_comparisons_for(user=user).filter(pk=pk).first()

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
-from competitors.models import Company, Source
+from competitors.models import Company, SavedComparison, Source
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 CATALOGUE_PATH = Path(__file__).resolve().parent / "data" / "catalogue.json"
 
@@ -228,3 +234,142 @@ def source_fetch_now(*, source: Source) -> bool:
 
     source_fetch.delay_on_commit(source.pk)  # type: ignore[attr-defined]
     return True
+
+
+# ---------------------------------------------------------------- saved comparisons
+
+
+def _saved_comparison_errors(
+    *,
+    user: User,
+    name: str,
+    companies: Sequence[Company],
+    days: int | None,
+    date_from: date | None,
+    date_to: date | None,
+    exclude_pk: int | None = None,
+) -> dict[str, list[StrOrPromise]]:
+    from competitors.activity import MAX_COMPARE, MIN_COMPARE, period_errors
+
+    errors: dict[str, list[StrOrPromise]] = {}
+    same_name = SavedComparison.objects.filter(user=user, name=name)
+    if exclude_pk is not None:
+        same_name = same_name.exclude(pk=exclude_pk)
+    if not name:
+        errors["name"] = [_("Give the comparison a name.")]
+    elif len(name) > SavedComparison.NAME_MAX_LENGTH:
+        errors["name"] = [
+            _("Use at most %(max)d characters.") % {"max": SavedComparison.NAME_MAX_LENGTH}
+        ]
+    elif same_name.exists():
+        errors["name"] = [_("You already have a comparison with this name.")]
+    if len({company.pk for company in companies}) != len(companies):
+        errors["companies"] = [_("Choose each company only once.")]
+    elif not MIN_COMPARE <= len(companies) <= MAX_COMPARE:
+        errors["companies"] = [
+            _("Choose from %(min)d to %(max)d companies.")
+            % {"min": MIN_COMPARE, "max": MAX_COMPARE}
+        ]
+    errors.update(period_errors(days=days, date_from=date_from, date_to=date_to))
+    return errors
+
+
+def _saved_comparison_save(
+    comparison: SavedComparison, *, companies: Sequence[Company] | None
+) -> None:
+    # The name check above can lose a race with a concurrent save of the same name:
+    # the unique constraint decides, reported like the check.
+    try:
+        with transaction.atomic():
+            comparison.save()
+            if companies is not None:
+                comparison.companies.set(companies)
+    except IntegrityError as error:
+        raise ValidationError(
+            {"name": [_("You already have a comparison with this name.")]}, code="unique"
+        ) from error
+
+
+def saved_comparison_create(
+    *,
+    user: User,
+    name: str,
+    companies: Sequence[Company],
+    days: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> SavedComparison:
+    """Save 2..5 distinct companies under a name unique for ``user``, with either a
+    rolling period (``days``) or a fixed range. Raises ValidationError with field
+    errors (name, companies, days, date_from, date_to)."""
+    name = name.strip()
+    errors = _saved_comparison_errors(
+        user=user,
+        name=name,
+        companies=companies,
+        days=days,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    if errors:
+        raise ValidationError(errors)
+    comparison = SavedComparison(
+        user=user, name=name, days=days, date_from=date_from, date_to=date_to
+    )
+    _saved_comparison_save(comparison, companies=companies)
+    return comparison
+
+
+def saved_comparison_update(
+    *,
+    comparison: SavedComparison,
+    name: str | None = None,
+    companies: Sequence[Company] | None = None,
+    days: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> SavedComparison:
+    """Change what is given; None keeps a field as it is.
+
+    ``days`` makes the period rolling (the dates are cleared); a date makes it a
+    fixed range (``days`` is cleared, and a date not given is kept from the current
+    range). Raises ValidationError with field errors, leaving the row unchanged.
+    """
+    new_name = comparison.name if name is None else name.strip()
+    new_companies = list(comparison.companies.all()) if companies is None else list(companies)
+    period: tuple[int | None, date | None, date | None]
+    if days is not None:
+        period = (days, date_from, date_to)
+    elif date_from is not None or date_to is not None:
+        period = (None, date_from or comparison.date_from, date_to or comparison.date_to)
+    else:
+        period = (comparison.days, comparison.date_from, comparison.date_to)
+    errors = _saved_comparison_errors(
+        user=comparison.user,
+        name=new_name,
+        companies=new_companies,
+        days=period[0],
+        date_from=period[1],
+        date_to=period[2],
+        exclude_pk=comparison.pk,
+    )
+    if errors:
+        raise ValidationError(errors)
+    old = (comparison.name, comparison.days, comparison.date_from, comparison.date_to)
+    comparison.name, comparison.days, comparison.date_from, comparison.date_to = (
+        new_name,
+        *period,
+    )
+    try:
+        _saved_comparison_save(comparison, companies=companies)
+    except ValidationError:
+        comparison.name, comparison.days, comparison.date_from, comparison.date_to = old
+        raise
+    return comparison
+
+
+def saved_comparison_delete(*, user: User, comparison_id: int) -> bool:
+    """Delete one of ``user``'s comparisons; False (and nothing deleted) when
+    ``user`` has none with that id."""
+    deleted, _counts = SavedComparison.objects.filter(pk=comparison_id, user=user).delete()
+    return deleted > 0

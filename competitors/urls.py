@@ -1,6 +1,6 @@
 from django.urls import path
 
-from competitors import views
+from competitors import compare_views, landscape_views, views
 
 app_name = "competitors"
 
@@ -10,4 +10,15 @@ urlpatterns = [
     path("companies/add/confirm/", views.company_add_confirm, name="add_confirm"),
     path("companies/<slug:slug>/", views.company_detail, name="detail"),
     path("companies/<slug:slug>/follow/", views.company_follow, name="follow"),
+    path("landscape/", landscape_views.landscape, name="landscape"),
+    path("compare/", compare_views.compare, name="compare"),
+    path("compare/print/", compare_views.compare_print, name="compare_print"),
+    path("compare/export.csv", compare_views.compare_export_csv, name="compare_export_csv"),
+    path("compare/export.json", compare_views.compare_export_json, name="compare_export_json"),
+    path("compare/saved/", compare_views.saved_comparisons, name="compare_saved"),
+    path(
+        "compare/saved/<int:pk>/delete/",
+        compare_views.saved_comparison_delete,
+        name="compare_saved_delete",
+    ),
 ]

@@ -22,6 +22,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.services import company_follow_set
 from competitors import charts, insights, selectors
+from competitors.activity import DEFAULT_PERIOD_DAYS, company_activity, period_last_days
 from competitors.discovery import (
     DiscoveryError,
     DiscoveryPreview,
@@ -38,6 +39,7 @@ from competitors.forms import (
     sign_preview,
 )
 from competitors.models import Company, Source
+from competitors.similarity import similar_companies
 from config.htmx import HtmxHttpRequest, render_htmx, safe_next_url
 from config.ratelimit import rate_setting
 from news.classification import category_of
@@ -121,6 +123,11 @@ def company_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         ),
         "next_url": request.get_full_path(),
         "chart_weeks": insights.CHART_WEEKS,
+        # The score card shows no items: top=0 spares the top-items query.
+        "activity": company_activity(
+            company=company, period=period_last_days(days=DEFAULT_PERIOD_DAYS), top=0
+        ),
+        "similar": similar_companies(company=company, limit=5),
     }
     return render_htmx(request, "competitors/company_detail.html", context)
 

@@ -356,7 +356,7 @@ def _has_digit(word: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65_536)
-def _is_number(term: str) -> bool:
+def is_number(term: str) -> bool:
     return bool(_NUMBER_LIKE.match(term))
 
 
@@ -382,7 +382,7 @@ def _count(tokens: Iterable[_Token | None]) -> _Counts:
             continue
         if not token.joined_to_previous:
             run = []
-        number = _is_number(token.term)
+        number = is_number(token.term)
         if not number and token.term not in GENERIC_WORDS:
             counts.terms[token.term] += 1
         if run:
@@ -399,7 +399,7 @@ def _count_product_name(counts: _Counts, run: list[_Token], version: _Token) -> 
         return
     name: list[str] = []
     for token in reversed(run[-MAX_NAME_WORDS:]):
-        if _is_number(token.term) or not (token.capitalised or _has_digit(token.term)):
+        if is_number(token.term) or not (token.capitalised or _has_digit(token.term)):
             break
         name.insert(0, token.term)
     while name and name[0] in GENERIC_WORDS:
@@ -412,7 +412,7 @@ def _count_product_name(counts: _Counts, run: list[_Token], version: _Token) -> 
 
 
 def _count_bigram(counts: _Counts, first: _Token, second: _Token) -> None:
-    if _is_number(first.term):
+    if is_number(first.term):
         return
     if first.term in GENERIC_WORDS and second.term in GENERIC_WORDS:
         return
@@ -440,7 +440,7 @@ def extract_keywords(
     forms = _shown_forms(title_tokens + body_tokens)
     in_title = _count(_shown(title_tokens, forms))
     in_body = _count(_shown(body_tokens, forms))
-    excluded, excluded_words = _exclusions(exclude)
+    excluded, excluded_words = exclusions(exclude)
 
     totals = in_title.terms + in_body.terms
     kept_phrases = {
@@ -493,7 +493,7 @@ def _score(title_count: int, body_count: int) -> float:
     return score
 
 
-def _exclusions(names: Iterable[str]) -> tuple[set[str], set[str]]:
+def exclusions(names: Iterable[str]) -> tuple[set[str], set[str]]:
     """Excluded terms: whole names, and the words of names longer than one word.
 
     Both as written and in the singular, since a name may be shown either way.

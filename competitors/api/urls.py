@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from competitors.api import views
+from competitors.api import insights, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("companies/", views.CompanyListView.as_view(), name="company-list"),
@@ -16,9 +16,31 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("companies/<str:slug>/", views.CompanyDetailView.as_view(), name="company-detail"),
     path(
+        "companies/<str:slug>/activity/",
+        insights.CompanyActivityView.as_view(),
+        name="company-activity",
+    ),
+    path(
+        "companies/<str:slug>/similar/",
+        insights.SimilarCompaniesView.as_view(),
+        name="company-similar",
+    ),
+    path(
         "companies/<str:slug>/subscription/",
         views.CompanySubscriptionView.as_view(),
         name="company-subscription",
+    ),
+    path("competitors/compare/", insights.CompareView.as_view(), name="competitors-compare"),
+    path("competitors/themes/", insights.ThemesView.as_view(), name="competitors-themes"),
+    path(
+        "competitors/comparisons/",
+        insights.SavedComparisonListView.as_view(),
+        name="comparison-list",
+    ),
+    path(
+        "competitors/comparisons/<int:pk>/",
+        insights.SavedComparisonDetailView.as_view(),
+        name="comparison-detail",
     ),
     path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source-detail"),

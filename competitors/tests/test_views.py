@@ -347,8 +347,12 @@ def test_detail_query_count_is_constant(auth_client, django_assert_num_queries, 
             category=categories[n % len(categories)],
             published_at=now - timedelta(hours=9 * n),
         )
-    # session, user, company, followed, sources, timeline, weekly, totals, unread alerts
-    with django_assert_num_queries(9):
+        # Peers for the similar companies, as many as the company has items.
+        peer = CompanyFactory()
+        NewsItemFactory(company=peer, source=SourceFactory(company=peer), published_at=now)
+    # session, user, company, followed, sources, timeline, weekly, totals, activity,
+    # similar (companies, item counts, source counts), unread alerts
+    with django_assert_num_queries(13):
         response = auth_client.get(_detail_url(company))
     assert response.status_code == 200
     assert response.content.decode().count('class="timeline-item"') == min(count, 30)

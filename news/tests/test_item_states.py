@@ -85,9 +85,7 @@ def test_states_for_items_reads_only_the_given_items(user, django_assert_num_que
         assert item_states_for_items(user=user, item_ids=[]) == {}
 
 
-def test_page_extras_match_the_per_part_selectors_in_one_query(
-    user, django_assert_num_queries
-):
+def test_page_extras_match_the_per_part_selectors_in_one_query(user, django_assert_num_queries):
     from competitors.tests.factories import SourceFactory
     from news.models import Story
     from news.selectors import page_extras, stories_coverage

@@ -1,0 +1,440 @@
+"""The comparison pages: 2 to 5 companies side by side over a period, its CSV and
+JSON exports and printable version, and the user's saved comparisons.
+
+Comparing is as public as the companies pages are; saving needs an account, and
+every saved comparison is read and deleted through request.user, so another user's
+id answers 404 exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.models import User
+from competitors import selectors, services
+from competitors.activity import (
+    DEFAULT_PERIOD_DAYS,
+    CompanyActivity,
+    Comparison,
+    Period,
+    TopItem,
+    comparison_build,
+)
+from competitors.charts import CATEGORY_KEYS, CategoryBadge, category_badge
+from competitors.compare_forms import CompareForm, SaveComparisonForm
+from competitors.comparison_charts import (
+    Heatmap,
+    LineChart,
+    activity_lines,
+    category_heatmap,
+)
+from competitors.models import Company, SavedComparison
+from competitors.themes import Theme, themes_for
+from config.htmx import HtmxHttpRequest, render_htmx, wants_fragment
+
+COMPARE_TEMPLATE = "competitors/compare.html"
+# Past two months a daily line is a comb; weeks read better.
+WEEKLY_AFTER_DAYS = 60
+# Spreadsheets run a cell starting with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _signed_in(request: HttpRequest) -> User | None:
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def _to_login(request: HttpRequest, *, next_url: str) -> HttpResponse:
+    login = redirect_to_login(next_url)
+    return HttpResponseClientRedirect(login.url) if wants_fragment(request) else login
+
+
+def _compare_url(pairs: list[tuple[str, str]]) -> str:
+    return f"{reverse('competitors:compare')}?{urlencode(pairs)}"
+
+
+# ---------------------------------------------------------------- the comparison
+
+
+@dataclass(frozen=True)
+class CompanyColumn:
+    activity: CompanyActivity
+    series_class: str
+    top_items: list[tuple[TopItem, CategoryBadge]]
+
+
+@dataclass(frozen=True)
+class SharedTheme:
+    theme: Theme
+    companies: list[tuple[Company, int]]  # those with the theme, by count desc
+
+
+@dataclass(frozen=True)
+class UniqueThemes:
+    company: Company
+    themes: list[Theme]
+
+
+@dataclass(frozen=True)
+class ComparisonView:
+    comparison: Comparison
+    columns: list[CompanyColumn]
+    chart: LineChart
+    weekly: bool
+    heatmap: Heatmap
+    shared_themes: list[SharedTheme]
+    unique_themes: list[UniqueThemes]
+
+    @property
+    def period(self) -> Period:
+        return self.comparison.period
+
+
+def _comparison_view(form: CompareForm) -> ComparisonView:
+    companies: list[Company] = form.cleaned_data["companies"]
+    period = form.period()
+    comparison = comparison_build(companies=companies, period=period)
+    themes = themes_for(companies=companies, period=period)
+    weekly = period.days > WEEKLY_AFTER_DAYS
+    activities = comparison.activities
+    chart = activity_lines(
+        [(a.company.slug, a.company.name, a.weekly if weekly else a.daily) for a in activities]
+    )
+    by_slug = {company.slug: company for company in companies}
+    return ComparisonView(
+        comparison=comparison,
+        columns=[
+            CompanyColumn(
+                activity=activity,
+                series_class=series.css_class,
+                top_items=[(item, category_badge(item.category)) for item in activity.top_items],
+            )
+            for activity, series in zip(activities, chart.series, strict=True)
+        ],
+        chart=chart,
+        weekly=weekly,
+        heatmap=category_heatmap([(a.company.name, a.categories) for a in activities]),
+        shared_themes=[
+            SharedTheme(
+                theme,
+                [(by_slug[slug], count) for slug, count in theme.counts.items() if slug in by_slug],
+            )
+            for theme in themes.shared
+        ],
+        unique_themes=[
+            UniqueThemes(company, themes.unique.get(company.slug, []))
+            for company in companies
+            if themes.unique.get(company.slug)
+        ],
+    )
+
+
+def _compare_form(request: HttpRequest) -> CompareForm:
+    params = request.GET
+    if not params:
+        return CompareForm(initial={"days": DEFAULT_PERIOD_DAYS})
+    slugs = params.getlist("companies")
+    if set(params) == {"companies"} and len(slugs) == 1:
+        # "Compare with…" from a company page: that company chosen, the others are
+        # the visitor's to pick, so no "choose at least 2" error yet.
+        return CompareForm(initial={"companies": slugs, "days": DEFAULT_PERIOD_DAYS})
+    return CompareForm(params)
+
+
+def _page_context(
+    request: HttpRequest, *, form: CompareForm, save_form: SaveComparisonForm | None = None
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"form": form, "view": None}
+    if form.is_bound and form.is_valid():
+        pairs = form.query_pairs()
+        context |= {
+            "view": _comparison_view(form),
+            "query": urlencode(pairs),
+            "query_pairs": pairs,
+            "save_form": save_form or SaveComparisonForm(),
+            "compare_url": _compare_url(pairs),
+        }
+    return context
+
+
+@require_GET
+def compare(request: HtmxHttpRequest) -> HttpResponse:
+    context = _page_context(request, form=_compare_form(request))
+    return render_htmx(request, COMPARE_TEMPLATE, context)
+
+
+@require_GET
+def compare_print(request: HtmxHttpRequest) -> HttpResponse:
+    form = CompareForm(request.GET)
+    context = _page_context(request, form=form)
+    status = 200 if context["view"] else 400
+    return render_htmx(request, "competitors/compare_print.html", context, status=status)
+
+
+# ---------------------------------------------------------------- exports
+
+
+def _export_error(form: CompareForm) -> str:
+    lines = [gettext("This comparison cannot be exported:")]
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        lines += [f"{label}: {error}" if label else str(error) for error in errors]
+    return "\n".join(lines)
+
+
+def _filename(period: Period, extension: str) -> str:
+    return f"comparison-{period.date_from.isoformat()}-{period.date_to.isoformat()}.{extension}"
+
+
+def _export_comparison(request: HttpRequest) -> tuple[CompareForm, Comparison | None]:
+    form = CompareForm(request.GET)
+    if not form.is_valid():
+        return form, None
+    return form, comparison_build(companies=form.cleaned_data["companies"], period=form.period())
+
+
+def csv_safe(value: object) -> str:
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+CSV_COLUMNS = (
+    "company_slug",
+    "company_name",
+    "date_from",
+    "date_to",
+    "category",
+    "count",
+    "share",
+    "total",
+    "score",
+    "volume",
+    "diversity",
+    "recency",
+    "priority",
+)
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.4f}"
+
+
+@require_GET
+def compare_export_csv(request: HttpRequest) -> HttpResponse:
+    """One row per company and category (every category, zeros included), each
+    carrying the company's total and activity score. Columns: docs/insights.md."""
+    form, comparison = _export_comparison(request)
+    if comparison is None:
+        return HttpResponseBadRequest(_export_error(form), content_type="text/plain; charset=utf-8")
+    period = comparison.period
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(period, "csv")}"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for activity in comparison.activities:
+        score = activity.score
+        for key in CATEGORY_KEYS:
+            row = (
+                activity.company.slug,
+                activity.company.name,
+                period.date_from.isoformat(),
+                period.date_to.isoformat(),
+                key,
+                activity.categories.get(key, 0),
+                _ratio(activity.shares.get(key, 0.0)),
+                activity.total,
+                score.score,
+                _ratio(score.volume),
+                _ratio(score.diversity),
+                _ratio(score.recency),
+                _ratio(score.priority),
+            )
+            writer.writerow([csv_safe(cell) for cell in row])
+    return response
+
+
+def _top_item_json(item: TopItem, period: Period) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "url": item.url,
+        "published_at": timezone.localtime(item.published_at, period.tz).isoformat(),
+        "category": item.category,
+        "priority": item.priority,
+    }
+
+
+def _activity_json(activity: CompanyActivity) -> dict[str, Any]:
+    score = activity.score
+    return {
+        "slug": activity.company.slug,
+        "name": activity.company.name,
+        "total": activity.total,
+        "score": {
+            "score": score.score,
+            "volume": score.volume,
+            "diversity": score.diversity,
+            "recency": score.recency,
+            "priority": score.priority,
+        },
+        "categories": activity.categories,
+        "shares": activity.shares,
+        "daily": [{"date": day.isoformat(), "count": count} for day, count in activity.daily],
+        "weekly": [{"week": day.isoformat(), "count": count} for day, count in activity.weekly],
+        "top_items": [_top_item_json(item, activity.period) for item in activity.top_items],
+    }
+
+
+@require_GET
+def compare_export_json(request: HttpRequest) -> HttpResponse:
+    form, comparison = _export_comparison(request)
+    if comparison is None:
+        return JsonResponse(
+            {
+                "detail": gettext("This comparison cannot be exported."),
+                "errors": {name: list(errors) for name, errors in form.errors.items()},
+            },
+            status=400,
+        )
+    period = comparison.period
+    data = {
+        "period": {
+            "date_from": period.date_from.isoformat(),
+            "date_to": period.date_to.isoformat(),
+            "days": period.days,
+            "time_zone": str(period.tz),
+        },
+        "companies": [_activity_json(activity) for activity in comparison.activities],
+    }
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="{_filename(period, "json")}"'
+    return response
+
+
+# ---------------------------------------------------------------- saved comparisons
+
+
+@dataclass(frozen=True)
+class SavedRow:
+    saved: SavedComparison
+    companies: list[Company]
+    open_url: str
+
+
+def _saved_row(saved: SavedComparison) -> SavedRow:
+    companies = list(saved.companies.all())
+    pairs = [("companies", company.slug) for company in companies]
+    if saved.days is not None:
+        pairs.append(("days", str(saved.days)))
+    elif saved.date_from and saved.date_to:
+        pairs += [
+            ("date_from", saved.date_from.isoformat()),
+            ("date_to", saved.date_to.isoformat()),
+        ]
+    return SavedRow(saved, companies, _compare_url(pairs))
+
+
+def _saved_list_url() -> str:
+    return reverse("competitors:compare_saved")
+
+
+def _service_errors(form: SaveComparisonForm, error: ValidationError) -> None:
+    """The service's field errors on the form: the name's beside it, the others
+    (companies, period: not fields of this form) above it."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def _save(request: HtmxHttpRequest, user: User) -> HttpResponse:
+    form = CompareForm(request.POST)
+    save_form = SaveComparisonForm(request.POST)
+    if form.is_valid() and save_form.is_valid():
+        try:
+            services.saved_comparison_create(
+                user=user,
+                name=save_form.cleaned_data["name"],
+                companies=form.cleaned_data["companies"],
+                days=form.rolling_days,
+                date_from=form.cleaned_data.get("date_from"),
+                date_to=form.cleaned_data.get("date_to"),
+            )
+        except ValidationError as error:
+            _service_errors(save_form, error)
+        else:
+            messages.success(
+                request,
+                gettext("Comparison “%(name)s” saved.") % {"name": save_form.cleaned_data["name"]},
+            )
+            if wants_fragment(request):
+                return HttpResponseClientRedirect(_saved_list_url())
+            return HttpResponseRedirect(_saved_list_url())
+    if wants_fragment(request) and not form.is_valid():
+        # The hidden fields no longer make a comparison (a company retired since the
+        # page was shown): the page itself says what is wrong with them.
+        params = [
+            (name, value)
+            for name in ("companies", "date_from", "date_to", "days")
+            for value in request.POST.getlist(name)
+        ]
+        return HttpResponseClientRedirect(_compare_url(params))
+    context = _page_context(request, form=form, save_form=save_form)
+    if wants_fragment(request):
+        # htmx swaps only successful answers: the form comes back with its errors.
+        return render_htmx(request, f"{COMPARE_TEMPLATE}#save_form", context)
+    return render_htmx(request, COMPARE_TEMPLATE, context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def saved_comparisons(request: HtmxHttpRequest) -> HttpResponse:
+    """GET lists the user's saved comparisons; POST saves the one on the page."""
+    user = _signed_in(request)
+    if user is None:
+        if request.method == "GET":
+            return _to_login(request, next_url=request.get_full_path())
+        # Back to the comparison being saved, not to a list there is no way to fill.
+        form = CompareForm(request.POST)
+        next_url = (
+            _compare_url(form.query_pairs()) if form.is_valid() else reverse("competitors:compare")
+        )
+        return _to_login(request, next_url=next_url)
+    if request.method == "POST":
+        return _save(request, user)
+    rows = [_saved_row(saved) for saved in selectors.saved_comparisons_for(user=user)]
+    return render_htmx(request, "competitors/saved_comparisons.html", {"rows": rows})
+
+
+@require_POST
+def saved_comparison_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    user = _signed_in(request)
+    if user is None:
+        return _to_login(request, next_url=_saved_list_url())
+    if not services.saved_comparison_delete(user=user, comparison_id=pk):
+        raise Http404
+    if wants_fragment(request):
+        # An empty answer swapped over the row removes it.
+        return HttpResponse()
+    messages.success(request, gettext("Comparison deleted."))
+    return HttpResponseRedirect(_saved_list_url())

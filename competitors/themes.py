@@ -1,0 +1,242 @@
+"""Themes the chosen companies talk about over a period, built from item keywords.
+
+Keywords are already extracted per item (news/keywords.py); this module only cleans
+and groups them. The rules (see docs/insights.md, "Themes"):
+
+- a keyword is normalised to its theme key: lower-case, spaces collapsed, every word
+  folded to the singular, so "agents" and "agent" are one theme even when extracted by
+  different versions of the extractor;
+- stop words, pure numbers and generic words alone are dropped, and so are the names,
+  slugs and aliases of *every* company (not only the item's own), with phrases made of
+  nothing but company names and generic words;
+- within one item, a term that is part of a longer term of the same item counts for
+  the longer one only ("function" next to "function calling");
+- an item counts once per theme.
+
+Two queries whatever the number of companies or items: the items (capped at
+``MAX_ITEMS`` most recent) and the names of all companies.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from competitors.activity import Period
+from competitors.models import Company
+from news.keywords import GENERIC_WORDS, STOP_WORDS, singular
+
+# The extractor's own name and number rules, so that a theme is cleaned exactly as the
+# item's keywords were when extracted.
+from news.keywords import exclusions as keyword_exclusions
+from news.keywords import is_number as is_number_term
+from news.models import NewsItem
+
+DEFAULT_LIMIT = 15
+EXAMPLES = 3
+# Unique themes need this many items: one item is an anecdote, not a theme.
+MIN_UNIQUE_ITEMS = 2
+# Items read per call, newest first. Bounds memory and time on a long period of very
+# busy companies; older items past the cap do not contribute.
+MAX_ITEMS = 5_000
+
+
+@dataclass(frozen=True)
+class ThemeExample:
+    id: int
+    title: str
+    url: str
+    company_slug: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class Theme:
+    key: str  # normalised term
+    label: str  # the form shown: the most common stored form
+    counts: dict[str, int]  # company slug -> items with the theme, by count desc
+    items: int  # items with the theme, all companies
+    examples: list[ThemeExample]  # up to 3, priority desc then newest
+
+    @property
+    def companies(self) -> list[str]:
+        return list(self.counts)
+
+
+@dataclass(frozen=True)
+class Themes:
+    period: Period
+    shared: list[Theme]  # in >= 2 of the companies
+    unique: dict[str, list[Theme]]  # company slug -> themes only it has (>= 2 items)
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: int
+    company_id: int
+    title: str
+    url: str
+    published_at: datetime
+    priority: float
+
+
+@dataclass
+class _Tally:
+    items: list[_Item] = field(default_factory=list)
+    forms: Counter[str] = field(default_factory=Counter)
+
+
+def themes_for(
+    *, companies: Sequence[Company], period: Period, limit: int = DEFAULT_LIMIT
+) -> Themes:
+    """Shared and unique themes of ``companies`` over ``period``.
+
+    ``shared``: themes of at least two companies, by number of companies, then items,
+    then key. ``unique``: for every company (in the given order), themes no other of
+    the chosen companies has, with at least ``MIN_UNIQUE_ITEMS`` items, by items then
+    key. Each list holds at most ``limit`` themes.
+    """
+    chosen = list({company.pk: company for company in companies}.values())
+    slugs = {company.pk: company.slug for company in chosen}
+    if not chosen or limit <= 0:
+        return Themes(period=period, shared=[], unique={slug: [] for slug in slugs.values()})
+
+    names = _company_names()
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    for item, keywords in _items(company_ids=list(slugs), period=period):
+        for key, form in _item_themes(keywords, names).items():
+            tally = tallies[key]
+            tally.items.append(item)
+            tally.forms[form] += 1
+
+    order = {company.pk: index for index, company in enumerate(chosen)}
+    themes = [_theme(key, tally, slugs, order) for key, tally in tallies.items()]
+    shared = sorted(
+        (theme for theme in themes if len(theme.counts) >= 2),
+        key=lambda theme: (-len(theme.counts), -theme.items, theme.key),
+    )
+    unique: dict[str, list[Theme]] = {slug: [] for slug in slugs.values()}
+    for theme in sorted(themes, key=lambda theme: (-theme.items, theme.key)):
+        if len(theme.counts) == 1 and theme.items >= MIN_UNIQUE_ITEMS:
+            themes_of_company = unique[theme.companies[0]]
+            if len(themes_of_company) < limit:
+                themes_of_company.append(theme)
+    return Themes(period=period, shared=shared[:limit], unique=unique)
+
+
+def _items(*, company_ids: list[int], period: Period) -> Iterable[tuple[_Item, list[str]]]:
+    rows = (
+        NewsItem.objects.filter(
+            company_id__in=company_ids,
+            published_at__gte=period.start,
+            published_at__lt=period.end,
+        )
+        .order_by("-published_at", "-id")
+        .values_list(
+            "id", "company_id", "title", "url", "published_at", "priority_score", "keywords"
+        )[:MAX_ITEMS]
+    )
+    for item_id, company_id, title, url, published_at, priority, keywords in rows:
+        item = _Item(item_id, company_id, title, url, published_at, priority)
+        yield item, keywords if isinstance(keywords, list) else []
+
+
+@dataclass(frozen=True)
+class _Names:
+    whole: frozenset[str]  # full names as terms: "google deepmind", "mistral ai"
+    words: frozenset[str]  # words that on their own stand for a company: "deepmind"
+
+
+def _company_names() -> _Names:
+    written: list[str] = []
+    for name, slug, aliases in Company.objects.values_list("name", "slug", "aliases"):
+        written += [name, slug, slug.replace("-", " ")]
+        if isinstance(aliases, list):
+            written += [alias for alias in aliases if isinstance(alias, str)]
+    whole, words = keyword_exclusions(written)
+    single = {term for term in whole if " " not in term}
+    return _Names(whole=frozenset(whole), words=frozenset(words | single))
+
+
+def theme_key(term: str) -> str | None:
+    """The theme a stored keyword belongs to, or None when it is not a theme on its own
+    (stop word, number, generic word). Company names are checked separately."""
+    words = [singular(word) for word in term.lower().split()]
+    if not words or _stop(words[0]) or _stop(words[-1]):
+        return None
+    if all(_stop(word) or is_number_term(word) or word in GENERIC_WORDS for word in words):
+        return None
+    return " ".join(words)
+
+
+def _stop(word: str) -> bool:
+    return word in STOP_WORDS or singular(word) in STOP_WORDS
+
+
+def _is_company_name(key: str, names: _Names) -> bool:
+    if key in names.whole:
+        return True
+    remaining = [word for word in key.split(" ") if word not in GENERIC_WORDS]
+    return bool(remaining) and all(word in names.words for word in remaining)
+
+
+def _item_themes(keywords: Iterable[object], names: _Names) -> dict[str, str]:
+    """Theme key -> the form the item shows it in, each theme once."""
+    found: dict[str, str] = {}
+    for keyword in keywords:
+        if not isinstance(keyword, str):
+            continue
+        form = " ".join(keyword.lower().split())
+        key = theme_key(form)
+        if key is not None and key not in found and not _is_company_name(key, names):
+            found[key] = form
+    padded = {key: f" {key} " for key in found}
+    return {
+        key: form
+        for key, form in found.items()
+        if not any(other != key and padded[key] in padded[other] for other in found)
+    }
+
+
+def _theme(key: str, tally: _Tally, slugs: dict[int, str], order: dict[int, int]) -> Theme:
+    per_company = Counter(item.company_id for item in tally.items)
+    ranked_companies = sorted(per_company, key=lambda pk: (-per_company[pk], order[pk]))
+    # Ties between forms go to the key itself, then to the first alphabetically.
+    label = min(tally.forms, key=lambda form: (-tally.forms[form], form != key, form))
+    return Theme(
+        key=key,
+        label=label,
+        counts={slugs[pk]: per_company[pk] for pk in ranked_companies},
+        items=len(tally.items),
+        examples=_examples(tally.items, slugs),
+    )
+
+
+def _examples(items: list[_Item], slugs: dict[int, str]) -> list[ThemeExample]:
+    """The best items, but first the best item of each company, so that a shared theme
+    shows how different companies approach it."""
+    ranked = sorted(
+        items, key=lambda item: (-item.priority, -item.published_at.timestamp(), -item.id)
+    )
+    picked: dict[int, _Item] = {}
+    for item in ranked:
+        if len(picked) < EXAMPLES and item.company_id not in picked:
+            picked[item.company_id] = item
+    chosen = {item.id for item in picked.values()}
+    for item in ranked:
+        if len(chosen) >= EXAMPLES:
+            break
+        chosen.add(item.id)
+    return [
+        ThemeExample(
+            id=item.id,
+            title=item.title,
+            url=item.url,
+            company_slug=slugs[item.company_id],
+            published_at=item.published_at,
+        )
+        for item in ranked
+        if item.id in chosen
+    ]
