@@ -13,16 +13,19 @@ and groups them. The rules (see docs/insights.md, "Themes"):
   the longer one only ("function" next to "function calling");
 - an item counts once per theme.
 
-Two queries whatever the number of companies or items: the items (capped at
-``MAX_ITEMS`` most recent) and the names of all companies.
+Three queries whatever the number of companies or items: the items' keywords (capped
+at ``MAX_ITEMS`` most recent), the names of all companies, and the titles and links of
+the examples shown.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from competitors.activity import Period
 from competitors.models import Company
@@ -72,20 +75,19 @@ class Themes:
     unique: dict[str, list[Theme]]  # company slug -> themes only it has (>= 2 items)
 
 
-@dataclass(frozen=True)
-class _Item:
+class _Item(NamedTuple):
     id: int
     company_id: int
-    title: str
-    url: str
     published_at: datetime
-    priority: float
+    # Smaller ranks first: priority desc, then newest, then the highest id.
+    rank: tuple[float, float, int]
 
 
 @dataclass
 class _Tally:
     items: list[_Item] = field(default_factory=list)
     forms: Counter[str] = field(default_factory=Counter)
+    per_company: Counter[int] = field(default_factory=Counter)
 
 
 def themes_for(
@@ -103,27 +105,40 @@ def themes_for(
     if not chosen or limit <= 0:
         return Themes(period=period, shared=[], unique={slug: [] for slug in slugs.values()})
 
-    names = _company_names()
+    resolve = _Resolver(_company_names())
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     for item, keywords in _items(company_ids=list(slugs), period=period):
-        for key, form in _item_themes(keywords, names).items():
+        for key, form in _item_themes(keywords, resolve).items():
             tally = tallies[key]
             tally.items.append(item)
             tally.forms[form] += 1
+            tally.per_company[item.company_id] += 1
 
+    # Thousands of keys, a few dozen shown: rank on the counts, build only the winners.
+    shared_keys = sorted(
+        (key for key, tally in tallies.items() if len(tally.per_company) >= 2),
+        key=lambda key: (-len(tallies[key].per_company), -len(tallies[key].items), key),
+    )[:limit]
+    unique_keys: dict[int, list[str]] = {pk: [] for pk in slugs}
+    for key in sorted(tallies, key=lambda key: (-len(tallies[key].items), key)):
+        tally = tallies[key]
+        if len(tally.per_company) == 1 and len(tally.items) >= MIN_UNIQUE_ITEMS:
+            keys_of_company = unique_keys[next(iter(tally.per_company))]
+            if len(keys_of_company) < limit:
+                keys_of_company.append(key)
+    shown = [*shared_keys, *(key for keys in unique_keys.values() for key in keys)]
+    picks = {key: _example_items(tallies[key].items) for key in shown}
+    examples = _examples(picks, slugs)
     order = {company.pk: index for index, company in enumerate(chosen)}
-    themes = [_theme(key, tally, slugs, order) for key, tally in tallies.items()]
-    shared = sorted(
-        (theme for theme in themes if len(theme.counts) >= 2),
-        key=lambda theme: (-len(theme.counts), -theme.items, theme.key),
+
+    def theme(key: str) -> Theme:
+        return _theme(key, tallies[key], slugs, order, examples[key])
+
+    return Themes(
+        period=period,
+        shared=[theme(key) for key in shared_keys],
+        unique={slugs[pk]: [theme(key) for key in keys] for pk, keys in unique_keys.items()},
     )
-    unique: dict[str, list[Theme]] = {slug: [] for slug in slugs.values()}
-    for theme in sorted(themes, key=lambda theme: (-theme.items, theme.key)):
-        if len(theme.counts) == 1 and theme.items >= MIN_UNIQUE_ITEMS:
-            themes_of_company = unique[theme.companies[0]]
-            if len(themes_of_company) < limit:
-                themes_of_company.append(theme)
-    return Themes(period=period, shared=shared[:limit], unique=unique)
 
 
 def _items(*, company_ids: list[int], period: Period) -> Iterable[tuple[_Item, list[str]]]:
@@ -134,12 +149,12 @@ def _items(*, company_ids: list[int], period: Period) -> Iterable[tuple[_Item, l
             published_at__lt=period.end,
         )
         .order_by("-published_at", "-id")
-        .values_list(
-            "id", "company_id", "title", "url", "published_at", "priority_score", "keywords"
-        )[:MAX_ITEMS]
+        # Titles and links only for the few examples shown, read afterwards.
+        .values_list("id", "company_id", "published_at", "priority_score", "keywords")[:MAX_ITEMS]
     )
-    for item_id, company_id, title, url, published_at, priority, keywords in rows:
-        item = _Item(item_id, company_id, title, url, published_at, priority)
+    for item_id, company_id, published_at, priority, keywords in rows:
+        rank = (-priority, -published_at.timestamp(), -item_id)
+        item = _Item(item_id, company_id, published_at, rank)
         yield item, keywords if isinstance(keywords, list) else []
 
 
@@ -182,26 +197,57 @@ def _is_company_name(key: str, names: _Names) -> bool:
     return bool(remaining) and all(word in names.words for word in remaining)
 
 
-def _item_themes(keywords: Iterable[object], names: _Names) -> dict[str, str]:
+class _Resolver:
+    """Stored keyword -> (theme key, shown form), or None when it is no theme; the
+    same few hundred keywords recur across thousands of items, so each is worked out
+    once per call."""
+
+    def __init__(self, names: _Names) -> None:
+        self.names = names
+        self.known: dict[str, tuple[str, str] | None] = {}
+
+    def __call__(self, keyword: str) -> tuple[str, str] | None:
+        try:
+            return self.known[keyword]
+        except KeyError:
+            pass
+        form = " ".join(keyword.lower().split())
+        key = theme_key(form)
+        resolved = (
+            (key, form) if key is not None and not _is_company_name(key, self.names) else None
+        )
+        self.known[keyword] = resolved
+        return resolved
+
+
+def _item_themes(keywords: Iterable[object], resolve: _Resolver) -> dict[str, str]:
     """Theme key -> the form the item shows it in, each theme once."""
     found: dict[str, str] = {}
     for keyword in keywords:
         if not isinstance(keyword, str):
             continue
-        form = " ".join(keyword.lower().split())
-        key = theme_key(form)
-        if key is not None and key not in found and not _is_company_name(key, names):
-            found[key] = form
-    padded = {key: f" {key} " for key in found}
+        resolved = resolve(keyword)
+        if resolved is not None and resolved[0] not in found:
+            found[resolved[0]] = resolved[1]
+    # Only a phrase can hold another term.
+    phrases = [f" {key} " for key in found if " " in key]
+    if not phrases:
+        return found
     return {
         key: form
         for key, form in found.items()
-        if not any(other != key and padded[key] in padded[other] for other in found)
+        if not any(f" {key} " in phrase and phrase != f" {key} " for phrase in phrases)
     }
 
 
-def _theme(key: str, tally: _Tally, slugs: dict[int, str], order: dict[int, int]) -> Theme:
-    per_company = Counter(item.company_id for item in tally.items)
+def _theme(
+    key: str,
+    tally: _Tally,
+    slugs: dict[int, str],
+    order: dict[int, int],
+    examples: list[ThemeExample],
+) -> Theme:
+    per_company = tally.per_company
     ranked_companies = sorted(per_company, key=lambda pk: (-per_company[pk], order[pk]))
     # Ties between forms go to the key itself, then to the first alphabetically.
     label = min(tally.forms, key=lambda form: (-tally.forms[form], form != key, form))
@@ -210,33 +256,49 @@ def _theme(key: str, tally: _Tally, slugs: dict[int, str], order: dict[int, int]
         label=label,
         counts={slugs[pk]: per_company[pk] for pk in ranked_companies},
         items=len(tally.items),
-        examples=_examples(tally.items, slugs),
+        examples=examples,
     )
 
 
-def _examples(items: list[_Item], slugs: dict[int, str]) -> list[ThemeExample]:
+def _example_items(items: list[_Item]) -> list[_Item]:
     """The best items, but first the best item of each company, so that a shared theme
     shows how different companies approach it."""
-    ranked = sorted(
-        items, key=lambda item: (-item.priority, -item.published_at.timestamp(), -item.id)
-    )
-    picked: dict[int, _Item] = {}
-    for item in ranked:
-        if len(picked) < EXAMPLES and item.company_id not in picked:
-            picked[item.company_id] = item
-    chosen = {item.id for item in picked.values()}
-    for item in ranked:
+    best: dict[int, _Item] = {}
+    for item in items:
+        current = best.get(item.company_id)
+        if current is None or item.rank < current.rank:
+            best[item.company_id] = item
+    chosen = {item.id: item for item in sorted(best.values(), key=_rank)[:EXAMPLES]}
+    # At most EXAMPLES of the best 2 * EXAMPLES are chosen already: enough to fill up.
+    for item in heapq.nsmallest(2 * EXAMPLES, items, key=_rank):
         if len(chosen) >= EXAMPLES:
             break
-        chosen.add(item.id)
-    return [
-        ThemeExample(
-            id=item.id,
-            title=item.title,
-            url=item.url,
-            company_slug=slugs[item.company_id],
-            published_at=item.published_at,
-        )
-        for item in ranked
-        if item.id in chosen
-    ]
+        chosen.setdefault(item.id, item)
+    return sorted(chosen.values(), key=_rank)
+
+
+def _examples(
+    picks: dict[str, list[_Item]], slugs: dict[int, str]
+) -> dict[str, list[ThemeExample]]:
+    """The picked items of each theme with their titles and links: one query for all."""
+    ids = {item.id for items in picks.values() for item in items}
+    rows = NewsItem.objects.filter(pk__in=ids).values_list("pk", "title", "url") if ids else []
+    details = {pk: (title, url) for pk, title, url in rows}
+    return {
+        key: [
+            ThemeExample(
+                id=item.id,
+                title=details[item.id][0],
+                url=details[item.id][1],
+                company_slug=slugs[item.company_id],
+                published_at=item.published_at,
+            )
+            for item in items
+            if item.id in details  # deleted meanwhile
+        ]
+        for key, items in picks.items()
+    }
+
+
+def _rank(item: _Item) -> tuple[float, float, int]:
+    return item.rank

@@ -91,9 +91,13 @@ OTHER_SLUG = "other"
 OTHER_DESCRIPTION = _("News that fits none of the categories.")
 
 
+# Category.values builds a new list on every access; charts map thousands of rows.
+_VALUES = frozenset(Category.values)
+
+
 def category_slug(value: str | None) -> str:
     """A category value as URLs and charts name it: itself, or "other"."""
-    return value if value and value in Category.values else OTHER_SLUG
+    return value if value and value in _VALUES else OTHER_SLUG
 
 
 def category_info(value: str | None) -> CategoryInfo | None:

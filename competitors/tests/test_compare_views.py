@@ -401,9 +401,9 @@ def _page_queries(client, query):
 
 
 # Session and user (2), the active companies of the form (1), the activity
-# aggregate and the top items (2), the themes' company names and items (2). The
-# header's unread count is cached by a first visit.
-PAGE_QUERIES = 7
+# aggregate and the top items (2), the themes' items, company names and examples (3).
+# The header's unread count is cached by a first visit.
+PAGE_QUERIES = 8
 
 
 def test_page_queries_do_not_grow_with_companies_or_days(

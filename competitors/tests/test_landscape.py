@@ -358,3 +358,15 @@ def test_anonymous_page_queries_do_not_grow_with_the_number_of_companies(client)
 
 def test_landscape_days_are_the_offered_periods():
     assert LANDSCAPE_DAYS == (7, 30, 90)
+
+
+def test_cell_labels_and_links_escape_company_names(client):
+    company = CompanyFactory(name='<b>"Evil" & Co</b>', slug="evil-co")
+    _items(company, Category.MODEL_RELEASE, 2)
+
+    page = client.get(URL, {"scope": "all"}).content.decode()
+
+    assert "<b>" not in page
+    label = "&lt;b&gt;&quot;Evil&quot; &amp; Co&lt;/b&gt; — Model release: 2 items"
+    assert f'title="{label}" aria-label="{label}">2</a>' in page
+    assert "?company=evil-co&amp;category=model_release&amp;since=" in page

@@ -230,15 +230,16 @@ def test_an_item_counts_once_per_theme():
     assert (theme.key, theme.items, theme.counts) == ("embedding", 2, {"cohere": 2})
 
 
-def test_two_queries_whatever_the_number_of_companies(landscape, django_assert_num_queries):
+def test_three_queries_whatever_the_number_of_companies(landscape, django_assert_num_queries):
     companies, _ = landscape
     more = [CompanyFactory(name=f"Extra {n}", slug=f"extra-{n}") for n in range(2)]
     for company in more:
         _item(company, ["ai agent", "reasoning"])
 
-    with django_assert_num_queries(2):
+    # The keywords, the company names, the examples' titles and links.
+    with django_assert_num_queries(3):
         themes_for(companies=companies[:2], period=MARCH)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         themes_for(companies=[*companies, *more], period=MARCH)
 
 

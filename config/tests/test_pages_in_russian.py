@@ -3,7 +3,7 @@ interface text left in its main headings and controls."""
 
 import datetime
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from html.parser import HTMLParser
 from typing import Any
 
@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 
 from accounts.api_tokens import api_token_create
 from accounts.models import ApiToken
-from competitors.tests.factories import CompanyFactory
+from accounts.services import company_follow_set
+from competitors.tests.factories import CompanyFactory, SavedComparisonFactory, SourceFactory
 from digests.tests.factories import DigestFactory
 from feeds.tests.factories import FeedTokenFactory
 from news.tests.factories import NewsItemFactory
@@ -101,7 +102,8 @@ class _ReadableText(HTMLParser):
     without code samples, scripts and styles."""
 
     SKIPPED = frozenset({"code", "script", "style"})
-    ATTRIBUTES = frozenset({"aria-label", "title", "placeholder", "alt"})
+    # hx-confirm is the question of the browser's confirmation dialog.
+    ATTRIBUTES = frozenset({"aria-label", "title", "placeholder", "alt", "hx-confirm"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -122,14 +124,22 @@ class _ReadableText(HTMLParser):
             self.parts.append(data)
 
 
-def english_left(html: str, *, user: Any) -> list[str]:
+def english_left(
+    html: str,
+    *,
+    user: Any,
+    data: Iterable[str] = (),
+    allowed: set[str] = LATIN_ALLOWED,
+) -> list[str]:
     parser = _ReadableText()
     parser.feed(html)
     text = " ".join(parser.parts)
-    # The user's own address and the shown starts of their tokens are data, not words.
-    for value in [user.email, *ApiToken.objects.filter(user=user).values_list("prefix", flat=True)]:
+    # The user's own address and the shown starts of their tokens are data, not words,
+    # and so are whatever other values the caller names (company names, news titles).
+    values = [user.email, *ApiToken.objects.filter(user=user).values_list("prefix", flat=True)]
+    for value in sorted([*values, *data], key=len, reverse=True):
         text = text.replace(value, " ")
-    return sorted({word for word in LATIN_WORD.findall(text) if word not in LATIN_ALLOWED})
+    return sorted({word for word in LATIN_WORD.findall(text) if word not in allowed})
 
 
 def _token(user: Any) -> dict[str, object]:
@@ -219,6 +229,181 @@ def test_integrations_section_of_the_settings_has_no_english_left(auth_client, u
     assert section is not None
     assert "Интеграции" in section.group()
     assert english_left(section.group(), user=user) == []
+
+
+# ------------------------------------------------------------------ competitor insights
+# The comparison, landscape and company pages show company names, news titles and
+# themes (news keywords), which stay as published; every other Latin word on them is
+# interface text that should have been translated. Allowed besides the integration
+# pages' words: file formats and the keys a visitor holds to choose several companies.
+INSIGHTS_ALLOWED = LATIN_ALLOWED | {"CSV", "PDF", "Ctrl", "Mac"}
+ACME, BETA = "Acme AI", "Beta Labs"
+
+
+def _insights_news(user: Any, *, follow: bool = True) -> dict[str, object]:
+    """Two companies with news in the last 30 days: a shared theme, a theme of Acme's
+    own, a shared main category (so each is the other's similar company) and an
+    uncategorised item; the user follows Acme."""
+    # factory_boy's calls are typed as returning the factory.
+    acme: Any = CompanyFactory(name=ACME, slug="acme-ai")
+    beta: Any = CompanyFactory(name=BETA, slug="beta-labs")
+    now = timezone.now()
+    items = [
+        (acme, "Acme Nova release", "model_release", 0.9, ["reasoning", "vision"], 1),
+        (acme, "Nova Mini is out", "model_release", 0.5, ["vision"], 3),
+        (acme, "Studio update", "product_update", 0.7, ["vision"], 5),
+        (acme, "Meetup recap", "", 0.2, [], 8),
+        (beta, "Beta Sigma model", "model_release", 0.8, ["reasoning"], 2),
+        (beta, "Beta API v2", "api_update", 0.6, ["reasoning"], 4),
+    ]
+    sources = {company: SourceFactory(company=company) for company in (acme, beta)}
+    for company, title, category, priority, keywords, days_ago in items:
+        NewsItemFactory(
+            company=company,
+            source=sources[company],
+            title=title,
+            category=category,
+            priority_score=priority,
+            keywords=keywords,
+            published_at=now - datetime.timedelta(days=days_ago),
+        )
+    if follow:
+        company_follow_set(user=user, company_id=acme.pk, following=True)
+    return {}
+
+
+def _insights_news_no_follows(user: Any) -> dict[str, object]:
+    return _insights_news(user, follow=False)
+
+
+def _saved_comparisons(user: Any) -> dict[str, object]:
+    _insights_news(user)
+    companies = [CompanyFactory(name=ACME), CompanyFactory(name=BETA)]
+    SavedComparisonFactory(user=user, name="Модели за месяц", days=30, companies=companies)
+    SavedComparisonFactory(
+        user=user,
+        name="Март",
+        days=None,
+        date_from=datetime.date(2025, 3, 1),
+        date_to=datetime.date(2025, 3, 31),
+        companies=companies,
+    )
+    return {}
+
+
+INSIGHTS_DATA = [
+    ACME,
+    BETA,
+    "Acme Nova release",
+    "Nova Mini is out",
+    "Studio update",
+    "Meetup recap",
+    "Beta Sigma model",
+    "Beta API v2",
+    "reasoning",
+    "vision",
+]
+TWO = "companies=acme-ai&companies=beta-labs"
+
+
+@pytest.mark.parametrize(
+    ("path", "arrange", "expected_status", "expected"),
+    [
+        ("/compare/", _insights_news, 200, "Сравнить"),
+        ("/compare/?companies=acme-ai", _insights_news, 200, "Сравнить"),
+        (f"/compare/?{TWO}&days=30", _insights_news, 200, "Индекс активности"),
+        (f"/compare/?{TWO}&days=90", _insights_news, 200, "Новости по неделям"),
+        (
+            f"/compare/?{TWO}&date_from=2025-03-01&date_to=2025-03-31",
+            _insights_news,
+            200,
+            "Общие темы",
+        ),
+        (
+            f"/compare/?{TWO}&days=30&date_from=2025-03-01",
+            _insights_news,
+            200,
+            "Укажите либо число последних дней",
+        ),
+        ("/compare/?companies=acme-ai&days=30", _insights_news, 200, "выбрано: 1"),
+        ("/compare/saved/", _saved_comparisons, 200, "Удалить сравнение"),
+        ("/compare/saved/", _nothing, 200, "нет сохранённых сравнений"),
+        (f"/compare/print/?{TWO}&days=30", _insights_news, 200, "Вернуться к сравнению"),
+        ("/compare/print/?companies=acme-ai", _insights_news, 400, "нельзя показать"),
+        ("/landscape/", _insights_news, 200, "Мои компании"),
+        ("/landscape/?days=90&scope=all", _insights_news, 200, "90 дней"),
+        ("/landscape/", _insights_news_no_follows, 200, "Следите за компаниями"),
+    ],
+    ids=[
+        "compare-empty-form",
+        "compare-with-one-company-chosen",
+        "compare-last-30-days",
+        "compare-by-weeks",
+        "compare-fixed-range",
+        "compare-form-errors",
+        "compare-too-few-companies",
+        "saved-comparisons",
+        "no-saved-comparisons",
+        "compare-print",
+        "compare-print-error",
+        "landscape-my-companies",
+        "landscape-all-companies-90-days",
+        "landscape-no-follows",
+    ],
+)
+def test_insight_page_has_no_english_left(
+    auth_client,
+    user,
+    path: str,
+    arrange: Callable[[Any], dict[str, object]],
+    expected_status: int,
+    expected: str,
+):
+    user.language = "ru"
+    user.save(update_fields=["language"])
+    arrange(user)
+
+    response = auth_client.get(path)
+
+    assert response.status_code == expected_status
+    html = response.content.decode()
+    assert '<html lang="ru"' in html
+    assert expected in html
+    assert english_left(html, user=user, data=INSIGHTS_DATA, allowed=INSIGHTS_ALLOWED) == []
+
+
+@pytest.mark.parametrize("slug", ["acme-ai", "beta-labs"])
+def test_insight_sections_of_the_company_page_have_no_english_left(auth_client, user, slug):
+    user.language = "ru"
+    user.save(update_fields=["language"])
+    _insights_news(user)
+
+    html = auth_client.get(f"/companies/{slug}/").content.decode()
+
+    # The rest of the page shows the company's website and sources as they are; its
+    # headings and controls are checked by test_page_speaks_russian.
+    sections = {
+        name: re.search(rf'(?s)<section class="card {name}".*?</section>', html)
+        for name in ("activity-score", "similar-companies")
+    }
+    assert all(sections.values()), sections
+    text = " ".join(section.group() for section in sections.values() if section)
+    assert "Индекс активности" in text
+    assert "Обе компании сосредоточены на категории" in text
+    assert english_left(text, user=user, data=INSIGHTS_DATA, allowed=INSIGHTS_ALLOWED) == []
+
+
+def test_comparison_page_for_a_visitor_has_no_english_left(client, user):
+    """Visitors may compare too; they are asked to log in to save (language by header)."""
+    _insights_news(user)
+
+    response = client.get(f"/compare/?{TWO}&days=30", HTTP_ACCEPT_LANGUAGE="ru")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="ru"' in html
+    assert "Войдите, чтобы сохранить это сравнение" in html
+    assert english_left(html, user=user, data=INSIGHTS_DATA, allowed=INSIGHTS_ALLOWED) == []
 
 
 # ------------------------------------------------------------------ API errors
