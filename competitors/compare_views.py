@@ -102,25 +102,26 @@ class ComparisonView:
     chart: LineChart
     weekly: bool
     heatmap: Heatmap
-    shared_themes: list[SharedTheme]
-    unique_themes: list[UniqueThemes]
+    # Read by a second request from the page (compare_themes); the print page has
+    # them at once. None until read.
+    shared_themes: list[SharedTheme] | None
+    unique_themes: list[UniqueThemes] | None
 
     @property
     def period(self) -> Period:
         return self.comparison.period
 
 
-def _comparison_view(form: CompareForm) -> ComparisonView:
+def _comparison_view(form: CompareForm, *, with_themes: bool) -> ComparisonView:
     companies: list[Company] = form.cleaned_data["companies"]
     period = form.period()
     comparison = comparison_build(companies=companies, period=period)
-    themes = themes_for(companies=companies, period=period)
     weekly = period.days > WEEKLY_AFTER_DAYS
     activities = comparison.activities
     chart = activity_lines(
         [(a.company.slug, a.company.name, a.weekly if weekly else a.daily) for a in activities]
     )
-    by_slug = {company.slug: company for company in companies}
+    shared, unique = _themes(companies, period) if with_themes else (None, None)
     return ComparisonView(
         comparison=comparison,
         columns=[
@@ -134,19 +135,29 @@ def _comparison_view(form: CompareForm) -> ComparisonView:
         chart=chart,
         weekly=weekly,
         heatmap=category_heatmap([(a.company.name, a.categories) for a in activities]),
-        shared_themes=[
-            SharedTheme(
-                theme,
-                [(by_slug[slug], count) for slug, count in theme.counts.items() if slug in by_slug],
-            )
-            for theme in themes.shared
-        ],
-        unique_themes=[
-            UniqueThemes(company, themes.unique.get(company.slug, []))
-            for company in companies
-            if themes.unique.get(company.slug)
-        ],
+        shared_themes=shared,
+        unique_themes=unique,
     )
+
+
+def _themes(
+    companies: list[Company], period: Period
+) -> tuple[list[SharedTheme], list[UniqueThemes]]:
+    themes = themes_for(companies=companies, period=period)
+    by_slug = {company.slug: company for company in companies}
+    shared = [
+        SharedTheme(
+            theme,
+            [(by_slug[slug], count) for slug, count in theme.counts.items() if slug in by_slug],
+        )
+        for theme in themes.shared
+    ]
+    unique = [
+        UniqueThemes(company, themes.unique[company.slug])
+        for company in companies
+        if themes.unique.get(company.slug)
+    ]
+    return shared, unique
 
 
 def _compare_form(request: HttpRequest) -> CompareForm:
@@ -162,13 +173,17 @@ def _compare_form(request: HttpRequest) -> CompareForm:
 
 
 def _page_context(
-    request: HttpRequest, *, form: CompareForm, save_form: SaveComparisonForm | None = None
+    request: HttpRequest,
+    *,
+    form: CompareForm,
+    save_form: SaveComparisonForm | None = None,
+    with_themes: bool = False,
 ) -> dict[str, Any]:
     context: dict[str, Any] = {"form": form, "view": None}
     if form.is_bound and form.is_valid():
         pairs = form.query_pairs()
         context |= {
-            "view": _comparison_view(form),
+            "view": _comparison_view(form, with_themes=with_themes),
             "query": urlencode(pairs),
             "query_pairs": pairs,
             "save_form": save_form or SaveComparisonForm(),
@@ -184,9 +199,21 @@ def compare(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+def compare_themes(request: HtmxHttpRequest) -> HttpResponse:
+    """The themes of a comparison. The page asks for them once it is shown (they cost
+    more than the rest of the comparison together); without JavaScript its link leads
+    here, to the whole page with them."""
+    form = CompareForm(request.GET)
+    context = _page_context(request, form=form, with_themes=True)
+    status = 200 if context["view"] else 400
+    fragment = "themes" if context["view"] else None
+    return render_htmx(request, COMPARE_TEMPLATE, context, fragment=fragment, status=status)
+
+
+@require_GET
 def compare_print(request: HtmxHttpRequest) -> HttpResponse:
     form = CompareForm(request.GET)
-    context = _page_context(request, form=form)
+    context = _page_context(request, form=form, with_themes=True)
     status = 200 if context["view"] else 400
     return render_htmx(request, "competitors/compare_print.html", context, status=status)
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("companies/<slug:slug>/follow/", views.company_follow, name="follow"),
     path("landscape/", landscape_views.landscape, name="landscape"),
     path("compare/", compare_views.compare, name="compare"),
+    path("compare/themes/", compare_views.compare_themes, name="compare_themes"),
     path("compare/print/", compare_views.compare_print, name="compare_print"),
     path("compare/export.csv", compare_views.compare_export_csv, name="compare_export_csv"),
     path("compare/export.json", compare_views.compare_export_json, name="compare_export_json"),

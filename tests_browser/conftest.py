@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
@@ -126,6 +127,24 @@ def browser(chromium_executable: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
             yield launched
         finally:
             launched.close()
+
+
+def sign_in(page: Page, user: Any, base_url: str) -> None:
+    """Signs `user` in for the page's browser context, as a log-in would."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": base_url,
+            }
+        ]
+    )
 
 
 @pytest.fixture

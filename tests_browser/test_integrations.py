@@ -15,7 +15,6 @@ from xml.etree import ElementTree
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.urls import get_resolver
 from playwright.sync_api import APIRequestContext, Browser, Page, Route, expect
 
@@ -24,7 +23,13 @@ from accounts.tests.factories import UserFactory
 from feeds.models import FeedToken
 from news.models import NewsItem
 from news.tests.factories import NewsItemFactory
-from tests_browser.conftest import CSP_REPORTER, DEFAULT_TIMEOUT_MS, SCREENSHOTS, PageProblems
+from tests_browser.conftest import (
+    CSP_REPORTER,
+    DEFAULT_TIMEOUT_MS,
+    SCREENSHOTS,
+    PageProblems,
+    sign_in,
+)
 from webhooks.models import WebhookEndpoint
 
 pytestmark = [
@@ -58,20 +63,6 @@ def _user(**fields: Any) -> User:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def _sign_in(page: Page, user: User, base_url: str) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": base_url,
-            }
-        ]
-    )
 
 
 def _keep_to_origin(page: Page, origin: str) -> list[str]:
@@ -192,7 +183,7 @@ def test_api_token_is_shown_once_works_as_bearer_and_stops_when_revoked(
 ) -> None:
     base_url = str(live_server)
     user = _user(email=EMAIL, full_name="Grace Tester")
-    _sign_in(page, user, base_url)
+    sign_in(page, user, base_url)
     main = page.get_by_role("main")
     api = _anonymous_request_context(browser, base_url)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -260,7 +251,7 @@ def test_feed_url_opens_the_atom_feed_and_stops_when_regenerated(
     user = _user(email=EMAIL, full_name="Grace Tester")
     # Tracking no company yet, the user's dashboard, and so the feed, shows all news.
     item = cast(NewsItem, NewsItemFactory(title="Orbit Labs releases Orbit 2"))
-    _sign_in(page, user, base_url)
+    sign_in(page, user, base_url)
     main = page.get_by_role("main")
     reader = _anonymous_request_context(browser, base_url)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -304,7 +295,7 @@ def test_webhooks_page_refuses_a_plain_http_url_with_a_visible_error(
 ) -> None:
     base_url = str(live_server)
     user = _user(email=EMAIL, full_name="Grace Tester")
-    _sign_in(page, user, base_url)
+    sign_in(page, user, base_url)
     main = page.get_by_role("main")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 

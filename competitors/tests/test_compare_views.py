@@ -29,6 +29,7 @@ from news.tests.factories import NewsItemFactory
 pytestmark = pytest.mark.django_db
 
 COMPARE_URL = reverse("competitors:compare")
+THEMES_URL = reverse("competitors:compare_themes")
 PRINT_URL = reverse("competitors:compare_print")
 CSV_URL = reverse("competitors:compare_export_csv")
 JSON_URL = reverse("competitors:compare_export_json")
@@ -340,6 +341,16 @@ def test_page_shows_the_comparison_with_exact_numbers(client, acme, beta, news):
     assert "Model release" in top
     assert "badge-priority-" in top
 
+    # The themes come from a second request the page makes once shown.
+    themes_url = f"{THEMES_URL}?{_fixed('acme', 'beta')}"
+    assert f'hx-get="{themes_url.replace("&", "&amp;")}"' in html
+    assert "Shared themes" not in html
+    fragment = client.get(themes_url, **HTMX)
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert html.lstrip().startswith('<section id="compare-themes"')
+    assert "<html" not in html
+
     # Themes: "reasoning" is Acme's and Beta's; "vision" is Acme's alone.
     themes = html[html.index('id="themes-title"') :]
     shared = themes[: themes.index("Unique themes")]
@@ -401,9 +412,11 @@ def _page_queries(client, query):
 
 
 # Session and user (2), the active companies of the form (1), the activity
-# aggregate and the top items (2), the themes' items, company names and examples (3).
-# The header's unread count is cached by a first visit.
-PAGE_QUERIES = 8
+# aggregate and the top items (2). The themes come in their own request. The
+# header's unread count is cached by a first visit.
+PAGE_QUERIES = 5
+# The themes' request: the same, plus the themes' items, company names and examples.
+THEMES_QUERIES = PAGE_QUERIES + 3
 
 
 def test_page_queries_do_not_grow_with_companies_or_days(
@@ -423,6 +436,27 @@ def test_page_queries_do_not_grow_with_companies_or_days(
     with django_assert_num_queries(PAGE_QUERIES):
         client.get(f"{COMPARE_URL}?{five}")
     assert _page_queries(client, year) == PAGE_QUERIES
+    with django_assert_num_queries(THEMES_QUERIES):
+        client.get(f"{THEMES_URL}?{five}", **HTMX)
+
+
+def test_themes_without_javascript_come_on_the_whole_page(client, acme, beta, news):
+    response = client.get(f"{THEMES_URL}?{_fixed('acme', 'beta')}")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert 'class="compare-summary"' in html
+    assert "Shared themes" in html
+    assert "reasoning" in html
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_themes_of_an_invalid_comparison_are_a_400(client, acme, headers):
+    response = client.get(f"{THEMES_URL}?companies=acme&days=30", **headers)
+
+    assert response.status_code == 400
+    assert "Shared themes" not in response.content.decode()
 
 
 # ---------------------------------------------------------------- access

@@ -317,8 +317,9 @@ TWO = "companies=acme-ai&companies=beta-labs"
             f"/compare/?{TWO}&date_from=2025-03-01&date_to=2025-03-31",
             _insights_news,
             200,
-            "Общие темы",
+            "Показать общие и уникальные темы",
         ),
+        (f"/compare/themes/?{TWO}&days=30", _insights_news, 200, "Общие темы"),
         (
             f"/compare/?{TWO}&days=30&date_from=2025-03-01",
             _insights_news,
@@ -340,6 +341,7 @@ TWO = "companies=acme-ai&companies=beta-labs"
         "compare-last-30-days",
         "compare-by-weeks",
         "compare-fixed-range",
+        "compare-themes",
         "compare-form-errors",
         "compare-too-few-companies",
         "saved-comparisons",
