@@ -15,7 +15,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Max, Q, Sum, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
@@ -210,6 +212,8 @@ def _weekly(daily: list[tuple[date, int]]) -> list[tuple[date, int]]:
 
 
 def _tallies(*, company_ids: list[int], period: Period) -> dict[int, _Tally]:
+    if connection.vendor == "postgresql":
+        return _tallies_grouping_sets(company_ids=company_ids, period=period)
     rows = (
         NewsItem.objects.filter(
             company_id__in=company_ids,
@@ -238,6 +242,44 @@ def _tallies(*, company_ids: list[int], period: Period) -> dict[int, _Tally]:
         by_value[company_id, category or ""] += count
     for (company_id, category), count in by_value.items():
         tallies[company_id].by_category[category_key(category)] += count
+    return tallies
+
+
+# Per (company, local day) and per (company, category) in one scan: a busy period has
+# thousands of (company, day, category) groups, whose rows cost more to read and fold
+# in Python than the database spends counting. GROUPING(category) tells the two apart
+# (a category may itself be NULL).
+_TALLIES_SQL = """
+SELECT company_id, (published_at AT TIME ZONE %s)::date AS day, category,
+       GROUPING(category), COUNT(*), SUM(priority_score), MAX(priority_score)
+FROM {items}
+WHERE company_id = ANY(%s) AND published_at >= %s AND published_at < %s
+GROUP BY GROUPING SETS ((company_id, day), (company_id, category))
+"""
+
+
+def _zone_name(tz: tzinfo) -> str:
+    return getattr(tz, "key", None) or tz.tzname(None) or "UTC"
+
+
+def _tallies_grouping_sets(*, company_ids: list[int], period: Period) -> dict[int, _Tally]:
+    """_tallies on PostgreSQL, with the same results (a test holds the two together)."""
+    tallies = {company_id: _Tally() for company_id in company_ids}
+    sql = _TALLIES_SQL.format(items=NewsItem._meta.db_table)
+    params: list[Any] = [_zone_name(period.tz), company_ids, period.start, period.end]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for company_id, day, category, per_day, count, priority_sum, priority_max in rows:
+        tally = tallies[company_id]
+        if per_day:
+            # Each day's maximum is a different item: what _top_threshold relies on.
+            tally.total += count
+            tally.priority_sum += priority_sum or 0.0
+            tally.group_maxima.append(priority_max or 0.0)
+            tally.by_day[day] += count
+        else:
+            tally.by_category[category_key(category)] += count
     return tallies
 
 

@@ -49,6 +49,9 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 TIMELINE_SIZE = 30
+# The activity card's periods (days) and how many of the period's best items it lists.
+ACTIVITY_PERIODS = (7, 30, 90)
+ACTIVITY_TOP_ITEMS = 3
 # Each scan fetches up to a dozen pages of someone else's site.
 DISCOVERY_RATE = rate_setting("COMPETITOR_SCAN_RATE")
 
@@ -102,10 +105,24 @@ class SourceRow:
     health: insights.Health
 
 
+@dataclass(frozen=True)
+class PeriodLink:
+    days: int
+    url: str
+    current: bool
+
+
+def _activity_days(request: HttpRequest) -> int:
+    raw = request.GET.get("days", "")
+    return int(raw) if raw in {str(days) for days in ACTIVITY_PERIODS} else DEFAULT_PERIOD_DAYS
+
+
 @require_GET
 def company_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     company = get_object_or_404(selectors.companies_active(), slug=slug)
     weekly = insights.company_weekly_categories(company_id=company.pk)
+    days = _activity_days(request)
+    detail_url = reverse("competitors:detail", args=[company.slug])
     context = {
         "company": company,
         "following": selectors.company_is_followed(user=request.user, company=company),
@@ -123,10 +140,13 @@ def company_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         ),
         "next_url": request.get_full_path(),
         "chart_weeks": insights.CHART_WEEKS,
-        # The score card shows no items: top=0 spares the top-items query.
         "activity": company_activity(
-            company=company, period=period_last_days(days=DEFAULT_PERIOD_DAYS), top=0
+            company=company, period=period_last_days(days=days), top=ACTIVITY_TOP_ITEMS
         ),
+        "activity_periods": [
+            PeriodLink(option, f"{detail_url}?days={option}#activity-score-title", option == days)
+            for option in ACTIVITY_PERIODS
+        ],
         "similar": similar_companies(company=company, limit=5),
     }
     return render_htmx(request, "competitors/company_detail.html", context)

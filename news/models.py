@@ -115,7 +115,13 @@ class NewsItem(models.Model):
                 include=["company", "category", "priority_score", "story"],
                 name="newsitem_recent_cover_idx",
             ),
-            models.Index(fields=["company", "-published_at"], name="newsitem_company_idx"),
+            # A company's page and comparisons count its items by day and category over
+            # a period and rank them by priority, from the index alone on PostgreSQL.
+            models.Index(
+                fields=["company", "-published_at"],
+                include=["category", "priority_score"],
+                name="newsitem_company_cover_idx",
+            ),
             models.Index(fields=["source", "-published_at"], name="newsitem_source_idx"),
             # Digests and alerts select by first-seen time: each item falls in one period.
             models.Index(fields=["fetched_at"], name="newsitem_fetched_idx"),

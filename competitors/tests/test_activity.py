@@ -336,3 +336,24 @@ def test_comparison_build_validates_companies():
 )
 def test_period_errors(days, date_from, date_to, fields):
     assert set(period_errors(days=days, date_from=date_from, date_to=date_to)) == fields
+
+
+@pytest.mark.parametrize("period", [SPRING, Period(date(2026, 3, 1), date(2026, 4, 30), UTC)])
+def test_grouping_sets_and_the_portable_aggregate_agree(spring_items, monkeypatch, period):
+    import types
+
+    from competitors import activity as module
+
+    company, _ = spring_items
+    other = CompanyFactory()
+    for hours in range(0, 24 * 40, 7):
+        item(other, utc(2026, 3, 5) + timedelta(hours=hours), category=Category.API_UPDATE)
+    companies = [company, other]
+
+    on_postgresql = companies_activity(companies=companies, period=period)
+    # Anything but PostgreSQL takes the portable (company, day, category) aggregate.
+    monkeypatch.setattr(module, "connection", types.SimpleNamespace(vendor="sqlite"))
+    portable = companies_activity(companies=companies, period=period)
+
+    assert on_postgresql == portable
+    assert sum(activity.total for activity in portable) > 0

@@ -126,3 +126,43 @@ def test_company_page_queries_do_not_grow_with_similar_companies(
         NewsItemFactory(company=CompanyFactory(slug=f"more-{n}"), category="model_release")
     with django_assert_max_num_queries(first):
         client.get(_detail_url(acme))
+
+
+@pytest.mark.parametrize(("days", "shown"), [("7", 7), ("90", 90), ("", 30), ("31", 30), ("x", 30)])
+def test_activity_card_switches_between_7_30_and_90_days(client, companies, days, shown):
+    acme, _ = companies
+    activity = company_activity(company=acme, period=period_last_days(days=shown))
+
+    response = client.get(_detail_url(acme), {"days": days})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    card = html[html.index('class="card activity-score"') :]
+    card = card[: card.index("</section>")]
+    noun = "item" if activity.total == 1 else "items"
+    assert f"{activity.total} {noun} in the last {shown} days" in card
+    assert f'{activity.score.score}<span class="muted activity-score-max">' in card
+    current = re.findall(r'<a href="[^"]*\?days=(\d+)#activity-score-title" aria-current', card)
+    assert current == [str(shown)]
+
+
+def test_activity_card_lists_the_best_items_of_the_period(client, companies):
+    acme, _ = companies
+    best = NewsItemFactory(
+        company=acme, title="Acme ships Nova", priority_score=0.95, published_at=timezone.now()
+    )
+    old = NewsItemFactory(
+        company=acme,
+        title="Acme long ago",
+        priority_score=0.99,
+        published_at=timezone.now() - timedelta(days=60),
+    )
+
+    card = client.get(_detail_url(acme)).content.decode()
+    card = card[card.index('class="card activity-score"') :]
+    card = card[: card.index("</section>")]
+
+    top = re.findall(r'<li><a href="/news/(\d+)/">', card)
+    assert top[0] == str(best.pk)
+    assert len(top) == 3
+    assert str(old.pk) not in top  # outside the 30 days

@@ -350,9 +350,9 @@ def test_detail_query_count_is_constant(auth_client, django_assert_num_queries, 
         # Peers for the similar companies, as many as the company has items.
         peer = CompanyFactory()
         NewsItemFactory(company=peer, source=SourceFactory(company=peer), published_at=now)
-    # session, user, company, followed, sources, timeline, weekly, totals, activity,
-    # similar (companies, item counts, source counts), unread alerts
-    with django_assert_num_queries(13):
+    # session, user, company, followed, sources, timeline, weekly, totals, activity
+    # (aggregate, top items), similar (companies, item counts, source counts), unread alerts
+    with django_assert_num_queries(14):
         response = auth_client.get(_detail_url(company))
     assert response.status_code == 200
     assert response.content.decode().count('class="timeline-item"') == min(count, 30)
