@@ -12,7 +12,11 @@ from typing import Any
 
 from django import forms
 from django.db.models.functions import Lower
+from django.forms.renderers import BaseRenderer
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -31,11 +35,37 @@ from news.forms import EARLIEST_DATE, LATEST_DATE
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class CompanySelect(forms.SelectMultiple):
+    """A multiple select whose options are joined here rather than rendered one by one
+    through the widget templates: with every company an option, those templates cost a
+    third of the comparison page's CPU. The markup is what SelectMultiple renders."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        final_attrs["multiple"] = True
+        chosen = {str(each) for each in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option, " selected" if str(option) in chosen else "", label)
+                for option, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+
 class CompareForm(forms.Form):
     companies = forms.MultipleChoiceField(
         label=_("Companies"),
         help_text=_("Choose 2 to 5 companies: hold Ctrl (⌘ on a Mac) to choose several."),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=CompanySelect(attrs={"size": 8}),
         error_messages={
             "required": _("Choose 2 to 5 companies to compare."),
             "invalid_choice": _("There is no active company “%(value)s”."),

@@ -897,3 +897,20 @@ def test_delete_is_csrf_protected(saved, user):
 
     assert client.post(_delete_url(saved.pk)).status_code == 403
     assert SavedComparison.objects.filter(pk=saved.pk).exists()
+
+
+@pytest.mark.parametrize("chosen", [[], ["beta"], ["acme", "beta"]])
+def test_company_select_renders_what_select_multiple_renders(acme, beta, chosen):
+    from django import forms
+    from django.test.html import parse_html
+
+    from competitors.compare_forms import CompareForm
+
+    form = CompareForm({"companies": chosen})
+    field = form["companies"]
+    plain = forms.SelectMultiple(attrs={"size": 8})
+    plain.choices = field.field.choices
+    attrs = field.build_widget_attrs({**field.field.widget.attrs, "id": field.auto_id})
+
+    assert parse_html(str(field)) == parse_html(plain.render("companies", chosen, attrs))
+    assert str(field).count("<option") == len(field.field.choices) >= 2
