@@ -213,9 +213,16 @@ def rendered(language, render, *args, **kwargs):
         return render(*args, **kwargs)
 
 
-def item_seen(*, hours_ago=1, **fields):
+def item_seen(*, hours_ago=None, **fields):
     item = NewsItemFactory(**fields)
-    moment = timezone.now() - datetime.timedelta(hours=hours_ago)
+    now = timezone.now()
+    if hours_ago is None:
+        # Inside today (UTC, the linked users' zone) at any hour: "today's" digest
+        # starts at midnight, so an hour ago is yesterday just after it.
+        since_midnight = now - now.replace(hour=0, minute=0, second=0, microsecond=0)
+        moment = now - min(datetime.timedelta(hours=1), since_midnight / 2)
+    else:
+        moment = now - datetime.timedelta(hours=hours_ago)
     NewsItem.objects.filter(pk=item.pk).update(fetched_at=moment, published_at=moment)
     return item
 
@@ -359,8 +366,8 @@ def test_weekly_follows_the_users_mode(bot):
     theirs = CompanyFactory(name="Theirs Inc")
     user = linked_user(digest_channels=[], digest_mode="tracked")
     user.preferences.tracked_companies.add(ours)
-    item_seen(title="Ours ships", company=ours, hours_ago=2)
-    item_seen(title="Theirs ships", company=theirs, hours_ago=2)
+    item_seen(title="Ours ships", company=ours)
+    item_seen(title="Theirs ships", company=theirs)
 
     replies = sent(bot.say("/weekly", user_id=user.telegram_id))
 

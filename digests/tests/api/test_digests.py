@@ -302,7 +302,8 @@ def test_preview_days_are_in_the_users_time_zone(make_token_client):
 
 def test_preview_leaves_out_summaries_for_short_digests(token_client):
     Preferences.objects.create(user=token_client.account, digest_format="short", digest_mode="all")
-    NewsItemFactory(summary="A summary to hide", fetched_at=timezone.now() - timedelta(hours=1))
+    # Seen now, not an hour ago: just after midnight that would be yesterday.
+    NewsItemFactory(summary="A summary to hide", fetched_at=timezone.now())
     today = timezone.localdate().isoformat()
 
     response = token_client.get(reverse("api:digest-preview"), {"start": today, "end": today})
