@@ -15,7 +15,10 @@ clients per target. Targets:
 - `api_compare_typical`, `api_compare_busy`: POST /api/v1/competitors/compare/ for a
   set and the last 90 days (UTC), with a bearer token;
 - `web_compare_typical`, `web_compare_busy`: the /compare/ page for a set, signed in;
-- `web_themes_busy`: the request that page makes for its themes (/compare/themes/);
+- `web_themes_busy`: the request that page makes for its themes (/compare/themes/),
+  which the cache answers after the first time while the items do not change;
+- `themes_uncached_busy`: the same themes computed afresh every time, as on a cache
+  miss (a route only this benchmark's server has);
 - `api_activity_busy`: one busy company's activity over 90 days;
 - `landscape`: the matrix of all 200 companies by category over 90 days.
 
@@ -53,6 +56,7 @@ SHARE = 4
 TARGET_P95_MS = 300.0
 COMPARE_PATH = "/api/v1/competitors/compare/"
 BASELINE_PATH = "/bench/naive-compare/"
+UNCACHED_THEMES_PATH = "/bench/themes-uncached/"
 
 urlpatterns: list[URLPattern | URLResolver] = []
 
@@ -102,6 +106,19 @@ def _naive_compare(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"companies": result})
 
 
+def _themes_uncached(request: HttpRequest) -> JsonResponse:
+    """The comparison's themes computed afresh, as on a cache miss."""
+    from django.http import JsonResponse
+
+    from competitors.activity import period_last_days
+    from competitors.models import Company
+    from competitors.themes import themes_for
+
+    companies = list(Company.objects.filter(slug__in=request.GET.getlist("companies")))
+    themes = themes_for(companies=companies, period=period_last_days(days=DAYS))
+    return JsonResponse({"shared": [theme.key for theme in themes.shared]})
+
+
 def wsgi_application() -> WSGIHandler:
     """gunicorn's entry point (`bench.insights:wsgi_application()`): bench.web's app
     with this module as the URLconf (the project's plus the baseline's route)."""
@@ -112,6 +129,7 @@ def wsgi_application() -> WSGIHandler:
 
     urlpatterns[:] = [
         path(BASELINE_PATH.strip("/") + "/", require_GET(_naive_compare)),
+        path(UNCACHED_THEMES_PATH.strip("/") + "/", require_GET(_themes_uncached)),
         path("", include(settings.ROOT_URLCONF)),
     ]
     settings.ROOT_URLCONF = __name__
@@ -193,6 +211,11 @@ def _targets(typical: list[str], busy: list[str]) -> list[web.Target]:
         web.Target("web_compare_busy", signed_in=True, paths=lambda n: f"/compare/?{_query(busy)}"),
         web.Target(
             "web_themes_busy", signed_in=True, paths=lambda n: f"/compare/themes/?{_query(busy)}"
+        ),
+        web.Target(
+            "themes_uncached_busy",
+            signed_in=False,
+            paths=lambda n: f"{UNCACHED_THEMES_PATH}?{_query(busy)}",
         ),
         web.Target(
             "api_activity_busy",

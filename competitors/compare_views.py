@@ -49,7 +49,7 @@ from competitors.comparison_charts import (
     category_heatmap,
 )
 from competitors.models import Company, SavedComparison
-from competitors.themes import Theme, themes_for
+from competitors.themes import Theme, themes_cached
 from config.htmx import HtmxHttpRequest, render_htmx, wants_fragment
 
 COMPARE_TEMPLATE = "competitors/compare.html"
@@ -143,7 +143,7 @@ def _comparison_view(form: CompareForm, *, with_themes: bool) -> ComparisonView:
 def _themes(
     companies: list[Company], period: Period
 ) -> tuple[list[SharedTheme], list[UniqueThemes]]:
-    themes = themes_for(companies=companies, period=period)
+    themes = themes_cached(companies=companies, period=period)
     by_slug = {company.slug: company for company in companies}
     shared = [
         SharedTheme(

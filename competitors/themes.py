@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from django.core.cache import cache
+from django.db.models import Count, Max
+
 from competitors.activity import Period
 from competitors.models import Company
 from news.keywords import GENERIC_WORDS, STOP_WORDS, singular
@@ -44,6 +47,8 @@ MIN_UNIQUE_ITEMS = 2
 # Items read per call, newest first. Bounds memory and time on a long period of very
 # busy companies; older items past the cap do not contribute.
 MAX_ITEMS = 5_000
+# How long themes_cached keeps a result; its key changes with the items anyway.
+CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,42 @@ def themes_for(
         shared=[theme(key) for key in shared_keys],
         unique={slugs[pk]: [theme(key) for key in keys] for pk, keys in unique_keys.items()},
     )
+
+
+def themes_cached(
+    *, companies: Sequence[Company], period: Period, limit: int = DEFAULT_LIMIT
+) -> Themes:
+    """``themes_for``, kept in the cache for ``CACHE_SECONDS``.
+
+    Its key names the companies (by slug, which the result holds), the period with its
+    zone, the limit, and the state of their items in the period (how many, the newest
+    id, the last analysis), so a new, deleted or re-analysed item gives a new key at
+    once. Checking that state is one aggregate, a small fraction of what the themes
+    cost. A company added or renamed elsewhere changes which terms are names only when
+    the entry expires.
+    """
+    ids = sorted({company.pk for company in companies})
+    if not ids or limit <= 0:
+        return themes_for(companies=companies, period=period, limit=limit)
+    state = NewsItem.objects.filter(
+        company_id__in=ids, published_at__gte=period.start, published_at__lt=period.end
+    ).aggregate(count=Count("pk"), newest=Max("pk"), analysed=Max("analysed_at"))
+    analysed = state["analysed"].isoformat() if state["analysed"] else "-"
+    key = ":".join(
+        [
+            "themes",
+            ",".join(sorted({company.slug for company in companies})),
+            period.start.isoformat(),
+            period.end.isoformat(),
+            str(limit),
+            f"{state['count']}.{state['newest']}.{analysed}",
+        ]
+    )
+    themes = cache.get(key)
+    if not isinstance(themes, Themes):
+        themes = themes_for(companies=companies, period=period, limit=limit)
+        cache.set(key, themes, CACHE_SECONDS)
+    return themes
 
 
 def _items(*, company_ids: list[int], period: Period) -> Iterable[tuple[_Item, list[str]]]:

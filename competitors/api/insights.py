@@ -35,7 +35,7 @@ from competitors.api.insight_serializers import (
 )
 from competitors.models import Company, SavedComparison
 from competitors.similarity import similar_companies
-from competitors.themes import themes_for
+from competitors.themes import themes_cached
 from config.api.permissions import api_account
 from config.api.schema import (
     INVALID,
@@ -108,7 +108,7 @@ class ThemesView(APIView):
         days, and those only one of them has. Writes nothing."""
         values = _validated(CompaniesPeriodSerializer, request.data)
         companies = values["companies"]
-        themes = themes_for(companies=companies, period=values["period"])
+        themes = themes_cached(companies=companies, period=values["period"])
         return Response(ThemesSerializer(themes, context={"companies": companies}).data)
 
 

@@ -415,8 +415,9 @@ def _page_queries(client, query):
 # aggregate and the top items (2). The themes come in their own request. The
 # header's unread count is cached by a first visit.
 PAGE_QUERIES = 5
-# The themes' request: the same, plus the themes' items, company names and examples.
-THEMES_QUERIES = PAGE_QUERIES + 3
+# The themes' request, not cached yet: the same, plus the state of the items (the
+# cache key), then the themes' items, company names and examples.
+THEMES_QUERIES = PAGE_QUERIES + 4
 
 
 def test_page_queries_do_not_grow_with_companies_or_days(

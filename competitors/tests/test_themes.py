@@ -271,3 +271,46 @@ def test_no_companies_means_no_themes_and_no_queries(django_assert_num_queries):
 )
 def test_theme_key(term, key):
     assert theme_key(term) == key
+
+
+# ---------------------------------------------------------------- cache
+
+
+def _shared_keys(themes):
+    return [theme.key for theme in themes.shared]
+
+
+def test_cached_themes_are_read_again_only_when_the_items_change(django_assert_num_queries):
+    from django.utils import timezone
+
+    from competitors.themes import themes_cached
+    from news.models import NewsItem
+
+    acme = CompanyFactory(name="Acme", slug="acme-cache")
+    beta = CompanyFactory(name="Beta", slug="beta-cache")
+    _item(acme, ["reasoning"])
+    _item(beta, ["reasoning"])
+    first = themes_cached(companies=[acme, beta], period=MARCH)
+    assert _shared_keys(first) == ["reasoning"]
+
+    # Nothing changed: the state of the items is all it reads.
+    with django_assert_num_queries(1):
+        again = themes_cached(companies=[acme, beta], period=MARCH)
+    assert again == first
+
+    # A new item is seen at once.
+    _item(acme, ["vision"])
+    _item(beta, ["vision"])
+    assert set(_shared_keys(themes_cached(companies=[acme, beta], period=MARCH))) == {
+        "reasoning",
+        "vision",
+    }
+
+    # So is an item analysed again with other keywords.
+    item = NewsItem.objects.filter(company=acme, keywords=["vision"]).get()
+    NewsItem.objects.filter(pk=item.pk).update(keywords=["audio"], analysed_at=timezone.now())
+    assert _shared_keys(themes_cached(companies=[acme, beta], period=MARCH)) == ["reasoning"]
+
+    # And another period is another entry.
+    april = Period(date_from=date(2025, 4, 1), date_to=date(2025, 4, 30), tz=BERLIN)
+    assert themes_cached(companies=[acme, beta], period=april).shared == []
