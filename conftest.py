@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 START_HINT = (
     "Start them with `docker compose up -d postgres redis`, or on Debian with\n"
@@ -47,6 +48,14 @@ def pytest_configure(config: pytest.Config) -> None:
             + START_HINT,
             returncode=3,
         )
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    # A request in another language (a Russian account's token, say) leaves that
+    # language active in the thread once it is answered; the next test must not see it.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from competitors import compare_views, landscape_views, views
+from competitors import compare_exports, compare_views, landscape_views, views
 
 app_name = "competitors"
 
@@ -14,8 +14,8 @@ urlpatterns = [
     path("compare/", compare_views.compare, name="compare"),
     path("compare/themes/", compare_views.compare_themes, name="compare_themes"),
     path("compare/print/", compare_views.compare_print, name="compare_print"),
-    path("compare/export.csv", compare_views.compare_export_csv, name="compare_export_csv"),
-    path("compare/export.json", compare_views.compare_export_json, name="compare_export_json"),
+    path("compare/export.csv", compare_exports.compare_export_csv, name="compare_export_csv"),
+    path("compare/export.json", compare_exports.compare_export_json, name="compare_export_json"),
     path("compare/saved/", compare_views.saved_comparisons, name="compare_saved"),
     path(
         "compare/saved/<int:pk>/delete/",

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from competitors.activity import Period, company_activity
+from competitors.compare_exports import csv_safe
 from competitors.compare_forms import CompareForm
-from competitors.compare_views import csv_safe
 from competitors.models import SavedComparison
 from competitors.services import saved_comparison_create
 from competitors.tests.factories import CompanyFactory
