@@ -69,6 +69,12 @@ def company_picker_options(*, search: str, selected_ids: Iterable[int]) -> list[
     return [CompanyOption(id=pk, name=name, selected=chosen) for pk, name, chosen in rows]
 
 
+def signed_in_account(request: HttpRequest) -> User | None:
+    """The request's account, or None for a visitor (on views open to both)."""
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
 def request_account(request: HttpRequest) -> User:
     """The signed-in account of a request that login_required already guards."""
     user = request.user

@@ -164,6 +164,15 @@ class StackedBarChart:
         return self.plot_bottom + 18
 
 
+def intensity_level(count: int, peak: int, *, levels: int = 5) -> int:
+    """A shade from 0 (no items) to ``levels`` (the busiest cell): ceil(levels * count /
+    peak), so a single item beside a busy cell still shows as 1 rather than vanishing."""
+    if count <= 0 or peak <= 0:
+        return 0
+    # Integer ceiling: a float one could round 5 * 3 / 3 up past 5.
+    return min(levels, -(-levels * count // peak))
+
+
 def tick_step(peak: int, *, max_ticks: int = 4) -> int:
     """A 1, 2 or 5 times 10**n step giving at most ``max_ticks`` intervals up to ``peak``."""
     if peak <= max_ticks:

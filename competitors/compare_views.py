@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import (
     Http404,
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import User
+from accounts.selectors import signed_in_account
 from competitors import selectors, services
 from competitors.activity import (
     DEFAULT_PERIOD_DAYS,
@@ -46,21 +46,11 @@ from competitors.comparison_charts import (
 )
 from competitors.models import Company, SavedComparison
 from competitors.themes import Theme, themes_cached
-from config.htmx import HtmxHttpRequest, render_htmx, wants_fragment
+from config.htmx import HtmxHttpRequest, login_redirect, render_htmx, wants_fragment
 
 COMPARE_TEMPLATE = "competitors/compare.html"
 # Past two months a daily line is a comb; weeks read better.
 WEEKLY_AFTER_DAYS = 60
-
-
-def _signed_in(request: HttpRequest) -> User | None:
-    user = request.user
-    return user if isinstance(user, User) and user.is_authenticated else None
-
-
-def _to_login(request: HttpRequest, *, next_url: str) -> HttpResponse:
-    login = redirect_to_login(next_url)
-    return HttpResponseClientRedirect(login.url) if wants_fragment(request) else login
 
 
 def _compare_url(pairs: list[tuple[str, str]]) -> str:
@@ -291,16 +281,16 @@ def _save(request: HtmxHttpRequest, user: User) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def saved_comparisons(request: HtmxHttpRequest) -> HttpResponse:
     """GET lists the user's saved comparisons; POST saves the one on the page."""
-    user = _signed_in(request)
+    user = signed_in_account(request)
     if user is None:
         if request.method == "GET":
-            return _to_login(request, next_url=request.get_full_path())
+            return login_redirect(request, next_url=request.get_full_path())
         # Back to the comparison being saved, not to a list there is no way to fill.
         form = CompareForm(request.POST)
         next_url = (
             _compare_url(form.query_pairs()) if form.is_valid() else reverse("competitors:compare")
         )
-        return _to_login(request, next_url=next_url)
+        return login_redirect(request, next_url=next_url)
     if request.method == "POST":
         return _save(request, user)
     rows = [_saved_row(saved) for saved in selectors.saved_comparisons_for(user=user)]
@@ -309,9 +299,9 @@ def saved_comparisons(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_POST
 def saved_comparison_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    user = _signed_in(request)
+    user = signed_in_account(request)
     if user is None:
-        return _to_login(request, next_url=_saved_list_url())
+        return login_redirect(request, next_url=_saved_list_url())
     if not services.saved_comparison_delete(user=user, comparison_id=pk):
         raise Http404
     if wants_fragment(request):

@@ -20,6 +20,7 @@ from competitors.charts import (
     AxisTick,
     CategoryBadge,
     category_badge,
+    intensity_level,
     percentages,
     tick_step,
 )
@@ -219,14 +220,6 @@ class Heatmap:
         return self.peak == 0
 
 
-def heat_level(count: int, peak: int, *, levels: int = HEAT_LEVELS) -> int:
-    """0 for nothing; else 1..levels in proportion to ``peak``, so one item next to
-    a busy category still shows."""
-    if count <= 0 or peak <= 0:
-        return 0
-    return min(levels, max(1, math.ceil(count * levels / peak)))
-
-
 def category_heatmap(columns: Sequence[tuple[str, Mapping[str, int]]]) -> Heatmap:
     """Categories as rows and companies as columns (a handful of columns fits a phone;
     sixteen would not). Keys outside CATEGORY_KEYS count as "other"."""
@@ -250,7 +243,7 @@ def category_heatmap(columns: Sequence[tuple[str, Mapping[str, int]]]) -> Heatma
             cells=[
                 HeatCell(
                     count=column.get(key, 0),
-                    level=heat_level(column.get(key, 0), peak),
+                    level=intensity_level(column.get(key, 0), peak, levels=HEAT_LEVELS),
                     percent=share[key],
                 )
                 for column, share in zip(merged, shares, strict=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.db.models import Count, QuerySet
 
 from competitors.activity import Period, period_last_days
-from competitors.charts import CATEGORY_KEYS
+from competitors.charts import CATEGORY_KEYS, intensity_level
 from competitors.models import Company
 from news.categories import category_slug
 from news.models import NewsItem
@@ -49,13 +49,6 @@ class Landscape:
     categories: tuple[str, ...]
     rows: list[LandscapeRow]  # total desc, then name
     peak: int  # the largest cell count, 0 when there are no items
-
-
-def intensity_level(count: int, peak: int) -> int:
-    if count <= 0 or peak <= 0:
-        return 0
-    # Integer ceiling: a float one could round 5 * 3 / 3 up past 5.
-    return min(MAX_LEVEL, -(-MAX_LEVEL * count // peak))
 
 
 def _category_counts(*, company_ids: list[int], period: Period) -> dict[int, dict[str, int]]:
@@ -91,7 +84,8 @@ def landscape_build(*, companies: QuerySet[Company], days: int) -> Landscape:
     for company in company_list:
         row = counts[company.pk]
         cells = [
-            LandscapeCell(key, row[key], intensity_level(row[key], peak)) for key in CATEGORY_KEYS
+            LandscapeCell(key, row[key], intensity_level(row[key], peak, levels=MAX_LEVEL))
+            for key in CATEGORY_KEYS
         ]
         rows.append(LandscapeRow(company=company, cells=cells, total=sum(row.values())))
     rows.sort(key=lambda row: (-row.total, row.company.name.casefold(), row.company.pk))

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -17,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 from django_ratelimit.decorators import ratelimit
 
 from accounts.services import company_follow_set
@@ -40,7 +38,7 @@ from competitors.forms import (
 )
 from competitors.models import Company, Source
 from competitors.similarity import similar_companies
-from config.htmx import HtmxHttpRequest, render_htmx, safe_next_url
+from config.htmx import HtmxHttpRequest, login_redirect, render_htmx, safe_next_url
 from config.ratelimit import rate_setting
 from news.classification import category_of
 from news.fetching import BlockedURLError, DNSLookupError
@@ -162,10 +160,7 @@ def company_follow(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     company = get_object_or_404(selectors.companies_active(), slug=slug)
     next_url = _safe_next(request, reverse("competitors:detail", args=[company.slug]))
     if not request.user.is_authenticated:
-        login = redirect_to_login(next_url)
-        if request.htmx:
-            return HttpResponseClientRedirect(login.url)
-        return login
+        return login_redirect(request, next_url=next_url)
     form = FollowForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(gettext("Invalid follow request."))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 
@@ -35,6 +37,13 @@ def render_htmx(
     response = render(request, name, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def login_redirect(request: HttpRequest, *, next_url: str) -> HttpResponse:
+    """To the log-in page, then back to ``next_url``; htmx is told to load it whole
+    rather than swap it into a fragment."""
+    login = redirect_to_login(next_url)
+    return HttpResponseClientRedirect(login.url) if wants_fragment(request) else login
 
 
 def safe_next_url(request: HttpRequest, *, candidate: str, fallback: str) -> str:

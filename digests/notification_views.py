@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import trigger_client_event
 
 from accounts.models import User
-from config.htmx import HtmxHttpRequest, render_htmx, safe_next_url, wants_fragment
+from accounts.selectors import signed_in_account
+from config.htmx import HtmxHttpRequest, login_redirect, render_htmx, safe_next_url, wants_fragment
 from digests import notifications as services
 from digests.notification_selectors import (
     notification_for_user,
@@ -32,16 +32,10 @@ CHANGED_EVENT = "notifications-changed"
 STOP_POLLING = 286
 
 
-def _signed_in(request: HttpRequest) -> User | None:
-    user = request.user
-    return user if isinstance(user, User) and user.is_authenticated else None
-
-
 def _to_login(request: HttpRequest) -> HttpResponse:
     # A POST-only URL is no place to come back to: after logging in, the list is.
     target = request.get_full_path() if request.method == "GET" else reverse("notifications:list")
-    login = redirect_to_login(target)
-    return HttpResponseClientRedirect(login.url) if wants_fragment(request) else login
+    return login_redirect(request, next_url=target)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -58,7 +52,7 @@ def _changed(response: HttpResponse) -> HttpResponse:
 @require_GET
 def notification_bell(request: HtmxHttpRequest) -> HttpResponse:
     """The bell alone, for htmx polling; the count comes from the cache or one COUNT."""
-    if _signed_in(request) is None:
+    if signed_in_account(request) is None:
         if wants_fragment(request):
             return HttpResponse(status=STOP_POLLING)
         return _to_login(request)
@@ -79,7 +73,7 @@ def _list_context(
 
 @require_GET
 def notification_list(request: HtmxHttpRequest) -> HttpResponse:
-    user = _signed_in(request)
+    user = signed_in_account(request)
     if user is None:
         return _to_login(request)
     context = _list_context(
@@ -93,7 +87,7 @@ def notification_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_POST
 def notification_read(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    user = _signed_in(request)
+    user = signed_in_account(request)
     if user is None:
         return _to_login(request)
     if not services.notification_mark_read(user=user, notification_id=pk, now=timezone.now()):
@@ -110,7 +104,7 @@ def notification_read(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def notifications_read_all(request: HtmxHttpRequest) -> HttpResponse:
-    user = _signed_in(request)
+    user = signed_in_account(request)
     if user is None:
         return _to_login(request)
     services.notifications_mark_all_read(user=user, now=timezone.now())
@@ -128,7 +122,7 @@ def notifications_read_all(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_POST
 def notification_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    user = _signed_in(request)
+    user = signed_in_account(request)
     if user is None:
         return _to_login(request)
     if not services.notification_delete(user=user, notification_id=pk):

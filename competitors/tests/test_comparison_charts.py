@@ -4,13 +4,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from competitors.charts import AxisTick
+from competitors.charts import AxisTick, intensity_level
 from competitors.comparison_charts import (
     MAX_MARKERS,
     HeatCell,
     activity_lines,
     category_heatmap,
-    heat_level,
 )
 
 D1 = date(2025, 3, 1)
@@ -146,7 +145,7 @@ def test_markers_only_while_they_stay_apart():
     ],
 )
 def test_heat_levels(count, peak, level):
-    assert heat_level(count, peak) == level
+    assert intensity_level(count, peak) == level
 
 
 def test_heatmap_rows_are_present_categories_in_display_order():

@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.services import company_follow_set
 from accounts.tests.factories import UserFactory
 from competitors.activity import period_last_days
-from competitors.charts import CATEGORY_KEYS
-from competitors.landscape import LANDSCAPE_DAYS, intensity_level, landscape_build
+from competitors.charts import CATEGORY_KEYS, intensity_level
+from competitors.landscape import LANDSCAPE_DAYS, landscape_build
 from competitors.models import Company
 from competitors.tests.factories import CompanyFactory, SourceFactory
 from news.categories import Category

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import (
     Http404,
     HttpRequest,
@@ -24,10 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import User
-from config.htmx import HtmxHttpRequest, render_htmx, safe_next_url, wants_fragment
+from accounts.selectors import signed_in_account
+from config.htmx import HtmxHttpRequest, login_redirect, render_htmx, safe_next_url, wants_fragment
 from news import categories
 from news.forms import NewsFilterForm, StateToggleForm
 from news.item_states import ItemStateFlags, item_state_set_favourite, item_state_set_read
@@ -42,11 +41,6 @@ from news.listing import (
     news_page,
 )
 from news.models import NewsItem
-
-
-def _signed_in(request: HttpRequest) -> User | None:
-    user = request.user
-    return user if isinstance(user, User) and user.is_authenticated else None
 
 
 def _render_listing(
@@ -90,7 +84,7 @@ def _listing_context(
 
 @require_GET
 def news_list(request: HtmxHttpRequest) -> HttpResponse:
-    user = _signed_in(request)
+    user = signed_in_account(request)
     form = _filter_form(request, user=user)
     page = news_page(
         filters=form.filters(),
@@ -107,7 +101,7 @@ def news_list(request: HtmxHttpRequest) -> HttpResponse:
 def category_detail(request: HtmxHttpRequest, value: str) -> HttpResponse:
     if value != OTHER_CATEGORY and value not in categories.Category.values:
         raise Http404
-    user = _signed_in(request)
+    user = signed_in_account(request)
     form = _filter_form(request, user=user, fixed=("category",))
     page = news_page(
         filters=form.filters(),
@@ -135,10 +129,9 @@ def category_detail(request: HtmxHttpRequest, value: str) -> HttpResponse:
 
 @require_GET
 def favourites(request: HtmxHttpRequest) -> HttpResponse:
-    user = _signed_in(request)
+    user = signed_in_account(request)
     if user is None:
-        login = redirect_to_login(request.get_full_path())
-        return HttpResponseClientRedirect(login.url) if wants_fragment(request) else login
+        return login_redirect(request, next_url=request.get_full_path())
     page = favourites_page(user=user, cursor=cursor_decode(request.GET.get("cursor")))
     context: dict[str, Any] = {
         "page": page,
@@ -153,7 +146,7 @@ def favourites(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def news_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    detail = news_item_detail(item_id=pk, user=_signed_in(request))
+    detail = news_item_detail(item_id=pk, user=signed_in_account(request))
     if detail is None:
         raise Http404
     return render(request, "news/detail.html", {"detail": detail, "item": detail.item})
@@ -174,13 +167,10 @@ def news_favourite(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def _state_toggle(request: HtmxHttpRequest, *, pk: int, flag: str) -> HttpResponse:
     detail_url = reverse("news:detail", args=[pk])
-    user = _signed_in(request)
+    user = signed_in_account(request)
     if user is None:
         # Back to the item, not to this POST-only URL, once signed in.
-        login = redirect_to_login(detail_url)
-        if wants_fragment(request):
-            return HttpResponseClientRedirect(login.url)
-        return login
+        return login_redirect(request, next_url=detail_url)
     item = get_object_or_404(NewsItem.objects.only("id"), pk=pk)
     form = StateToggleForm(request.POST)
     if not form.is_valid():
