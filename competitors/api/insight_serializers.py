@@ -36,7 +36,6 @@ from competitors.similarity import SimilarCompany
 from competitors.themes import Theme, Themes
 from news.api.serializers import CompanyRefSerializer
 from news.categories import Category
-from news.forms import EARLIEST_DATE, LATEST_DATE
 
 CATEGORY_VALUES = frozenset(Category.values)
 MAX_SIMILAR = 20
@@ -119,16 +118,9 @@ def fixed_period(
     *, date_from: date | None, date_to: date | None, errors: dict[str, list[str]]
 ) -> Period | None:
     """The UTC period of a date range, or None with its problems added to ``errors``.
-    The rules are the web's (activity.period_errors), within the years dates may take."""
-    for field, value in (("date_from", date_from), ("date_to", date_to)):
-        # Far-off years are typos, and the day after 9999-12-31 cannot be built.
-        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
-            errors[field] = [gettext("Enter a date between 1990 and 2200.")]
-    if not errors:
-        for field, messages in period_errors(
-            days=None, date_from=date_from, date_to=date_to
-        ).items():
-            errors[field] = [str(message) for message in messages]
+    The rules, the years a date may take included, are activity.period_errors."""
+    for field, messages in period_errors(days=None, date_from=date_from, date_to=date_to).items():
+        errors[field] = [str(message) for message in messages]
     if errors or date_from is None or date_to is None:
         return None
     return Period(date_from=date_from, date_to=date_to, tz=UTC)
