@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
@@ -62,18 +63,54 @@ def api_token_list(*, user: User) -> list[ApiToken]:
     return list(ApiToken.objects.filter(user=user))
 
 
+@functools.cache
+def _token_lookup_sql(vendor: str) -> tuple[str, list[str], list[str]]:
+    """The token-and-user query by key hash for a database `vendor`, with the attribute
+    names of its columns."""
+    quote = connection.ops.quote_name
+    token_fields = ApiToken._meta.concrete_fields
+    user_fields = User._meta.concrete_fields
+    columns = [f"t.{quote(field.column)}" for field in token_fields]
+    columns += [f"u.{quote(field.column)}" for field in user_fields]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(ApiToken._meta.db_table)} t"
+        f" INNER JOIN {quote(User._meta.db_table)} u ON u.{quote(User._meta.pk.column)}"
+        f" = t.{quote(ApiToken._meta.get_field('user').column)}"
+        f" WHERE t.{quote(ApiToken._meta.get_field('key_hash').column)} = %s"
+        f" AND u.{quote(User._meta.get_field('is_active').column)}"
+    )
+    return (
+        sql,
+        [field.attname for field in token_fields],
+        [field.attname for field in user_fields],
+    )
+
+
+def _token_with_user(*, key_hash: str) -> ApiToken | None:
+    """The token whose hash is `key_hash`, with its user, if the user is active.
+
+    Every API request runs this, and compiling the equivalent select_related() query
+    cost five times as much CPU as running it; the SQL is built once from the models'
+    own metadata, so it follows their columns.
+    """
+    sql, token_names, user_names = _token_lookup_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(token_names)
+    token = ApiToken.from_db(connection.alias, token_names, row[:split])
+    token.user = User.from_db(connection.alias, user_names, row[split:])
+    return token
+
+
 def api_token_authenticate(*, secret: str) -> ApiToken | None:
     """The live token for `secret` with its active user, or None; records its use."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    try:
-        # get(), not first(): key_hash is unique, and first() would add an ORDER BY.
-        token = ApiToken.objects.select_related("user").get(
-            key_hash=hash_secret(secret), user__is_active=True
-        )
-    except ApiToken.DoesNotExist:
-        return None
-    if token.is_expired:
+    token = _token_with_user(key_hash=hash_secret(secret))
+    if token is None or token.is_expired:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:

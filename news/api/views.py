@@ -26,7 +26,7 @@ from accounts.models import User
 from config.api.permissions import api_account
 from config.api.schema import THROTTLED, UNAUTHENTICATED, error
 from news import categories
-from news.api.filters import NewsFilterSerializer, news_items_for_query
+from news.api.filters import NewsFilterSerializer, NewsQuery, news_items_for_query
 from news.api.pagination import NewsCursorPagination
 from news.api.serializers import (
     CATEGORY_VALUES,
@@ -46,6 +46,7 @@ from news.item_states import (
 )
 from news.listing import (
     KeysetCursor,
+    NewsFilters,
     cursor_decode,
     favourites_page,
     news_item_detail,
@@ -85,6 +86,18 @@ def _filters(request: Request) -> NewsFilterSerializer:
     return serializer
 
 
+# The query parameters the filter serializer reads.
+FILTER_PARAMETERS = frozenset(NewsFilterSerializer().fields)
+
+
+def news_query(request: Request) -> NewsQuery:
+    """The request's filters; without any, the unfiltered query, without building the
+    serializer (a third of a millisecond, on the list's most frequent request)."""
+    if FILTER_PARAMETERS.isdisjoint(request.query_params):
+        return NewsQuery(filters=NewsFilters())
+    return _filters(request).news_query()
+
+
 def _list_data(*, rows: list[Any], user: User) -> list[dict[str, Any]]:
     """The page's rows as the API shows them, with the user's flags and story coverage
     (one query on PostgreSQL)."""
@@ -121,7 +134,7 @@ class NewsListView(generics.ListAPIView):  # type: ignore[type-arg]
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = api_account(request)
-        items = news_items_for_query(query=_filters(request).news_query(), user=user)
+        items = news_items_for_query(query=news_query(request), user=user)
         page = self.paginate_queryset(items.values_list(*LIST_COLUMNS, named=True))
         return self.get_paginated_response(_list_data(rows=list(page or ()), user=user))
 

@@ -14,7 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.api_tokens import LAST_USED_RESOLUTION, api_token_create, api_token_revoke
+from accounts.api_tokens import (
+    LAST_USED_RESOLUTION,
+    api_token_authenticate,
+    api_token_create,
+    api_token_revoke,
+)
 from accounts.models import ApiToken
 from accounts.tests.factories import UserFactory
 
@@ -107,6 +112,27 @@ def test_an_inactive_users_token_is_refused(user):
     user.is_active = False
     user.save(update_fields=["is_active"])
     _assert_error(_bearer(issued.secret).get(ME), 401, "authentication_failed")
+
+
+def test_the_token_lookup_loads_the_token_and_user_as_the_orm_does():
+    user = UserFactory(full_name="Ada Lovelace", language="ru", timezone="Asia/Tokyo")
+    expires = timezone.now() + datetime.timedelta(days=3)
+    issued = api_token_create(user=user, name="ci", expires_at=expires)
+
+    token = api_token_authenticate(secret=issued.secret)
+
+    assert token is not None
+    stored = ApiToken.objects.select_related("user").get(pk=issued.token.pk)
+    for field in ApiToken._meta.concrete_fields:
+        assert getattr(token, field.attname) == getattr(stored, field.attname), field.name
+    for field in type(user)._meta.concrete_fields:
+        assert getattr(token.user, field.attname) == getattr(stored.user, field.attname), (
+            field.name
+        )
+    assert token.user.timezone == "Asia/Tokyo"
+    assert token.expires_at == expires
+    assert not token._state.adding and token.user.pk == user.pk
+    assert api_token_authenticate(secret=issued.secret + "x") is None
 
 
 def test_use_is_recorded_at_most_once_a_minute(user):

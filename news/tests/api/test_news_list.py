@@ -365,3 +365,38 @@ def test_the_query_count_does_not_grow_with_the_page(
     rows = response.json()["results"]
     assert len(rows) == count
     assert all(row["read"] and row["favourite"] and row["coverage"] == 2 for row in rows)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "page_size=10", "cursor=", "page_size=10&format=json"],
+)
+def test_a_request_without_filters_reads_the_serializers_unfiltered_query(rf, query):
+    from rest_framework.request import Request
+
+    from news.api.views import FILTER_PARAMETERS, _filters, news_query
+
+    request = Request(rf.get(f"/api/v1/news/?{query}"))
+
+    assert news_query(request) == _filters(request).news_query()
+    assert FILTER_PARAMETERS == {
+        "company",
+        "category",
+        "source_type",
+        "min_priority",
+        "since",
+        "until",
+        "tracked_only",
+        "q",
+    }
+
+
+@pytest.mark.parametrize("query", ["tracked_only=maybe", "min_priority=2", "q=" + "x" * 500])
+def test_any_filter_parameter_goes_through_validation(rf, query):
+    from rest_framework.exceptions import ValidationError
+    from rest_framework.request import Request
+
+    from news.api.views import news_query
+
+    with pytest.raises(ValidationError):
+        news_query(Request(rf.get(f"/api/v1/news/?{query}")))
