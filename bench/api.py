@@ -28,6 +28,7 @@ from bench.harness import env_number, timed
 
 if TYPE_CHECKING:  # Django is set up only once the benchmark runs.
     from django.core.handlers.wsgi import WSGIHandler
+    from django.db.models import QuerySet
     from django.urls import URLPattern, URLResolver
 
 ITEMS = int(env_number("BENCH_API_ITEMS", web.ITEMS))
@@ -54,11 +55,15 @@ def wsgi_application() -> WSGIHandler:
     from django.urls import include, path
 
     from config.api.pagination import PagePagination
-    from news.api.views import NewsListView
+    from news.api.views import LIST_COLUMNS, NewsListView
 
     class NewsByPageNumber(NewsListView):
         # The model's default ordering (-published_at, -id) applies: only the paging differs.
         pagination_class = PagePagination
+
+        def paginate_queryset(self, queryset: QuerySet[Any]) -> list[Any] | None:
+            # The cursor's row columns, read by page number.
+            return super().paginate_queryset(queryset.values_list(*LIST_COLUMNS, named=True))
 
     # include() imports the project's URLconf now, in the arbiter that preloads the
     # app: unlike under config.wsgi, a (recycled) worker does not import every view

@@ -116,9 +116,11 @@ class NewsItem(models.Model):
                 name="newsitem_recent_cover_idx",
             ),
             # A company's page and comparisons count its items by day and category over
-            # a period and rank them by priority, from the index alone on PostgreSQL.
+            # a period and rank them by priority, from the index alone on PostgreSQL;
+            # with the id in the key, a company's newest page (over a minimum priority)
+            # is the first entries of its range, in the API list's order.
             models.Index(
-                fields=["company", "-published_at"],
+                fields=["company", "-published_at", "-id"],
                 include=["category", "priority_score"],
                 name="newsitem_company_cover_idx",
             ),

@@ -361,7 +361,7 @@ REST_FRAMEWORK = {
         "config.api.throttles.AnonRateThrottle",
         "config.api.throttles.UserRateThrottle",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["config.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

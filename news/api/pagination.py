@@ -51,10 +51,14 @@ class NewsCursorPagination(CursorPagination):
         "Invalid cursor: use the next or previous link of a page."
     )
 
+    # The row columns (values_list names, "pk" and "published_at" among them) a page is
+    # read as; empty for model instances.
+    row_columns: tuple[str, ...] = ()
+
     def paginate_queryset(  # type: ignore[override]
         self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
     ) -> list[KeyedRow]:
-        """The page of `queryset`: items, or named rows holding at least pk and published_at."""
+        """The page of `queryset`: its items, or named rows of `row_columns`."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
@@ -72,8 +76,20 @@ class NewsCursorPagination(CursorPagination):
             items = items.filter(published_at__lte=key.at).filter(
                 Q(published_at__lt=key.at) | Q(published_at=key.at, id__lt=key.id)
             )
-        items = items.order_by(*(("published_at", "id") if backwards else self.ordering))
-        rows = list(items[: self.page_size + 1])
+        order = ("published_at", "id") if backwards else self.ordering
+        items = items.order_by(*order)[: self.page_size + 1]
+        if self.row_columns:
+            # The page's ids first, then its rows: the ids come from an index alone
+            # (newest first, or a company's newest first), where selecting the row
+            # columns in the same scan made PostgreSQL fetch every table row it
+            # skipped, or sort all of a company's matching rows for the first 51.
+            page_ids = items.values("pk")
+            items = (
+                queryset.model._default_manager.filter(pk__in=page_ids)
+                .order_by(*order)
+                .values_list(*self.row_columns, named=True)
+            )
+        rows = list(items)
         more = len(rows) > self.page_size
         self.page = rows[: self.page_size]
         if backwards:

@@ -117,9 +117,13 @@ def _list_data(*, rows: list[Any], user: User) -> list[dict[str, Any]]:
     ]
 
 
+class NewsRowsPagination(NewsCursorPagination):
+    row_columns = LIST_COLUMNS
+
+
 class NewsListView(generics.ListAPIView):  # type: ignore[type-arg]
     serializer_class = NewsItemSerializer
-    pagination_class: type[BasePagination] | None = NewsCursorPagination
+    pagination_class: type[BasePagination] | None = NewsRowsPagination
 
     @extend_schema(
         operation_id="news_list",
@@ -135,7 +139,7 @@ class NewsListView(generics.ListAPIView):  # type: ignore[type-arg]
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = api_account(request)
         items = news_items_for_query(query=news_query(request), user=user)
-        page = self.paginate_queryset(items.values_list(*LIST_COLUMNS, named=True))
+        page = self.paginate_queryset(items)
         return self.get_paginated_response(_list_data(rows=list(page or ()), user=user))
 
 

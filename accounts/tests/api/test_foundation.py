@@ -126,12 +126,11 @@ def test_the_token_lookup_loads_the_token_and_user_as_the_orm_does():
     for field in ApiToken._meta.concrete_fields:
         assert getattr(token, field.attname) == getattr(stored, field.attname), field.name
     for field in type(user)._meta.concrete_fields:
-        assert getattr(token.user, field.attname) == getattr(stored.user, field.attname), (
-            field.name
-        )
+        assert getattr(token.user, field.attname) == getattr(stored.user, field.attname), field.name
     assert token.user.timezone == "Asia/Tokyo"
     assert token.expires_at == expires
-    assert not token._state.adding and token.user.pk == user.pk
+    assert not token._state.adding
+    assert token.user.pk == user.pk
     assert api_token_authenticate(secret=issued.secret + "x") is None
 
 

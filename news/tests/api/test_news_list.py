@@ -291,6 +291,27 @@ def test_tracked_only_lists_the_requesting_users_companies(token_client):
     assert len(_ids(token_client.get(URL, {"tracked_only": "false"}))) == 2
 
 
+def test_tracked_only_with_companies_lists_the_tracked_ones_among_them(token_client):
+    tracked, untracked, also_tracked = CompanyFactory(), CompanyFactory(), CompanyFactory()
+    for company in (tracked, also_tracked):
+        company_follow_set(user=token_client.account, company_id=company.pk, following=True)
+    items = {company: NewsItemFactory(company=company) for company in (tracked, untracked)}
+    NewsItemFactory(company=also_tracked)
+
+    both = {"company": [tracked.slug, untracked.slug], "tracked_only": "true"}
+    assert _ids(token_client.get(URL, both)) == [items[tracked].pk]
+    assert _ids(token_client.get(URL, {"company": untracked.slug, "tracked_only": "true"})) == []
+
+
+def test_tracked_only_without_tracked_companies_is_an_empty_page(token_client):
+    NewsItemFactory()
+
+    response = token_client.get(URL, {"tracked_only": "true"})
+
+    assert _ids(response) == []
+    assert response.json()["next"] is None
+
+
 def test_full_text_search_with_other_filters(token_client):
     company = CompanyFactory()
     hit = NewsItemFactory(title="Quantum tokenizer released", company=company)
@@ -357,9 +378,9 @@ def test_the_query_count_does_not_grow_with_the_page(
         "page_size": "200",
     }
 
-    # The token, the company slugs, the page, and the user's flags with the stories'
-    # coverage.
-    with django_assert_num_queries(4):
+    # The token, the company slugs, the user's tracked companies, the page, and the
+    # user's flags with the stories' coverage.
+    with django_assert_num_queries(5):
         response = token_client.get(URL, params)
 
     rows = response.json()["results"]
@@ -379,7 +400,7 @@ def test_a_request_without_filters_reads_the_serializers_unfiltered_query(rf, qu
     request = Request(rf.get(f"/api/v1/news/?{query}"))
 
     assert news_query(request) == _filters(request).news_query()
-    assert FILTER_PARAMETERS == {
+    assert {
         "company",
         "category",
         "source_type",
@@ -388,7 +409,7 @@ def test_a_request_without_filters_reads_the_serializers_unfiltered_query(rf, qu
         "until",
         "tracked_only",
         "q",
-    }
+    } == FILTER_PARAMETERS
 
 
 @pytest.mark.parametrize("query", ["tracked_only=maybe", "min_priority=2", "q=" + "x" * 500])
