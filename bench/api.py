@@ -8,6 +8,14 @@ request carrying one of 200 users' personal API tokens. The full run is
 `python -m bench api`; BENCH_API_ITEMS loads fewer items and BENCH_API_DURATION
 shortens the load, for a quick check that it works.
 
+Each API target is measured twice. First under CLIENTS closed-loop clients, which
+saturate the server: its capacity, and a p95 that is mostly queueing (with 8
+clients on 2 cores a request waits behind about three others). Then open-loop
+(bench/open_loop.py), requests sent on a schedule at half that capacity, their
+latency counted from when each was due: the p95 a client sees while the server has
+headroom, which is what the target (p95 within 100 ms) is checked against;
+`saturated_within_target` says whether the saturated p95 meets it too.
+
 Targets: the first page; cursor pages deep in the list (1,000 and 10,000 items
 down, and half way); a filtered first page (a company and a minimum priority);
 the user's tracked companies. The naive baseline is the same list and the same
@@ -25,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench import web
 from bench.harness import env_number, timed
+from bench.open_loop import load_at_rate
 
 if TYPE_CHECKING:  # Django is set up only once the benchmark runs.
     from django.core.handlers.wsgi import WSGIHandler
@@ -39,6 +48,9 @@ PAGE_SIZE = 50
 # same pages by number for the baseline.
 DEPTHS = tuple(sorted({min(depth, ITEMS - PAGE_SIZE) for depth in (1_000, 10_000, ITEMS // 2)}))
 TARGET_P95_MS = 100.0
+# The open-loop run's rate, as a share of what the same target's closed-loop clients
+# got through: the server at about half its capacity.
+OPEN_LOOP_SHARE = 0.5
 LIST_PATH = "/api/v1/news/"
 BASELINE_PATH = "/bench/news-by-page-number/"
 
@@ -142,11 +154,25 @@ def run() -> dict[str, float]:
             measured = web.measure(port, arbiter, target, sign_in, duration=DURATION)
             for name, value in measured.items():
                 figures[f"{target.name}_{name}"] = value
+            if target.name.startswith("api_"):
+                # The same requests at half the rate the saturated server managed.
+                paced = load_at_rate(
+                    port,
+                    target,
+                    sign_in,
+                    rate=OPEN_LOOP_SHARE * measured["rps"],
+                    duration=DURATION,
+                )
+                for name, value in paced.items():
+                    figures[f"{target.name}_open_{name}"] = value
     api_targets = [target.name for target in targets if target.name.startswith("api_")]
     for name in [*api_targets, "baseline_deep"]:
         figures[f"{name}_p95_ratio"] = figures[f"{name}_p95_ms"] / figures["healthz_p95_ms"]
     figures["deep_speedup"] = figures["baseline_deep_p95_ms"] / figures["api_deep_p95_ms"]
     figures["pages_within_target"] = float(
+        all(figures[f"{name}_open_p95_ms"] <= TARGET_P95_MS for name in api_targets)
+    )
+    figures["saturated_within_target"] = float(
         all(figures[f"{name}_p95_ms"] <= TARGET_P95_MS for name in api_targets)
     )
     return figures
