@@ -25,7 +25,9 @@ def load_at_rate(
     port: int, target: Target, sign_in: SignIn, *, rate: float, duration: float
 ) -> dict[str, float]:
     """p50/p95/p99 latency of `target` requested `rate` times a second for `duration`
-    seconds after a warm-up, and the rate achieved."""
+    seconds after a warm-up. Every request due in that time is sent and waited for,
+    however late, so `rps` (answers over `duration`) is the rate itself unless some
+    failed; a server that cannot keep up shows in the latencies."""
     interval = 1.0 / rate
     started = time.perf_counter()
     warm_until = started + WARMUP
