@@ -12,10 +12,9 @@ that falls behind is charged for the wait (no coordinated omission).
 from __future__ import annotations
 
 import selectors
-import statistics
 import time
 
-from bench.web import WARMUP, SignIn, Target, _Connection
+from bench.web import WARMUP, SignIn, Target, _Connection, latency_figures
 
 # More requests in flight than this means the server has fallen far behind the rate.
 MAX_CONNECTIONS = 64
@@ -107,13 +106,8 @@ def load_at_rate(
     for connection in connections:
         connection.close()
     selector.close()
-    latencies.sort()
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return {
-        "p50_ms": cuts[49] * 1000,
-        "p95_ms": cuts[94] * 1000,
-        "p99_ms": cuts[98] * 1000,
-        "rps": len(latencies) / duration,
+        **latency_figures(latencies, duration=duration),
         "errors": float(errors),
         "rate": rate,
     }

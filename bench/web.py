@@ -601,15 +601,21 @@ def load(
             drop(connection)
             active -= 1
     selector.close()
-    latencies = sorted(samples.latencies)
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {
+        **latency_figures(samples.latencies, duration=duration),
+        "errors": float(samples.errors),
+        "requests": float(completed),
+    }
+
+
+def latency_figures(latencies: list[float], *, duration: float) -> dict[str, float]:
+    """p50/p95/p99 in milliseconds of `latencies` (seconds), and answers per second."""
+    cuts = statistics.quantiles(sorted(latencies), n=100, method="inclusive")
     return {
         "p50_ms": cuts[49] * 1000,
         "p95_ms": cuts[94] * 1000,
         "p99_ms": cuts[98] * 1000,
         "rps": len(latencies) / duration,
-        "errors": float(samples.errors),
-        "requests": float(completed),
     }
 
 
