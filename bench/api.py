@@ -67,7 +67,8 @@ def wsgi_application() -> WSGIHandler:
     from django.urls import include, path
 
     from config.api.pagination import PagePagination
-    from news.api.views import LIST_COLUMNS, NewsListView
+    from news.api.serializers import LIST_COLUMNS
+    from news.api.views import NewsListView
 
     class NewsByPageNumber(NewsListView):
         # The model's default ordering (-published_at, -id) applies: only the paging differs.

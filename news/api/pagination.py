@@ -23,6 +23,7 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from news.api.serializers import LIST_COLUMNS
 from news.listing import KeysetCursor, cursor_decode, cursor_encode
 from news.models import NewsItem
 
@@ -30,7 +31,7 @@ PAGE_SIZE = 50
 
 
 class KeyedRow(Protocol):
-    """What the keyset needs of a row: a model instance or a named values_list row."""
+    """What the keyset needs of a page's row."""
 
     @property
     def pk(self) -> int: ...
@@ -51,14 +52,10 @@ class NewsCursorPagination(CursorPagination):
         "Invalid cursor: use the next or previous link of a page."
     )
 
-    # The row columns (values_list names, "pk" and "published_at" among them) a page is
-    # read as; empty for model instances.
-    row_columns: tuple[str, ...] = ()
-
     def paginate_queryset(  # type: ignore[override]
-        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+        self, queryset: QuerySet[NewsItem], request: Request, view: APIView | None = None
     ) -> list[KeyedRow]:
-        """The page of `queryset`: its items, or named rows of `row_columns`."""
+        """The page of `queryset`, as named rows of LIST_COLUMNS."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
@@ -77,19 +74,16 @@ class NewsCursorPagination(CursorPagination):
                 Q(published_at__lt=key.at) | Q(published_at=key.at, id__lt=key.id)
             )
         order = ("published_at", "id") if backwards else self.ordering
-        items = items.order_by(*order)[: self.page_size + 1]
-        if self.row_columns:
-            # The page's ids first, then its rows: the ids come from an index alone
-            # (newest first, or a company's newest first), where selecting the row
-            # columns in the same scan made PostgreSQL fetch every table row it
-            # skipped, or sort all of a company's matching rows for the first 51.
-            page_ids = items.values("pk")
-            items = (
-                queryset.model._default_manager.filter(pk__in=page_ids)
-                .order_by(*order)
-                .values_list(*self.row_columns, named=True)
-            )
-        rows = list(items)
+        # The page's ids first, then its rows: the ids come from an index alone (newest
+        # first, or a company's newest first), where selecting the row columns in the
+        # same scan made PostgreSQL fetch every table row it skipped, or sort all of a
+        # company's matching rows for the first 51.
+        page_ids = items.order_by(*order).values("pk")[: self.page_size + 1]
+        rows = list(
+            NewsItem.objects.filter(pk__in=page_ids)
+            .order_by(*order)
+            .values_list(*LIST_COLUMNS, named=True)
+        )
         more = len(rows) > self.page_size
         self.page = rows[: self.page_size]
         if backwards:

@@ -58,28 +58,6 @@ INVALID = error(_("Invalid query parameters; `fields` names them."))
 NOT_FOUND = error(_("No such news item."))
 
 
-# What a list row shows, read as plain named rows: model instances for the page and its
-# company and source cost more CPU than the page's query. The rest of an item (the
-# article, its search vector, the story fingerprint, keywords) is most of its bytes.
-LIST_COLUMNS = (
-    "pk",
-    "published_at",
-    "title",
-    "url",
-    "summary",
-    "published_at_estimated",
-    "category",
-    "priority_score",
-    "source_type",
-    "story_id",
-    "company__slug",
-    "company__name",
-    "source_id",
-    "source__name",
-    "source__url",
-)
-
-
 def _filters(request: Request) -> NewsFilterSerializer:
     serializer = NewsFilterSerializer(data=request.query_params)
     serializer.is_valid(raise_exception=True)
@@ -117,13 +95,9 @@ def _list_data(*, rows: list[Any], user: User) -> list[dict[str, Any]]:
     ]
 
 
-class NewsRowsPagination(NewsCursorPagination):
-    row_columns = LIST_COLUMNS
-
-
 class NewsListView(generics.ListAPIView):  # type: ignore[type-arg]
     serializer_class = NewsItemSerializer
-    pagination_class: type[BasePagination] | None = NewsRowsPagination
+    pagination_class: type[BasePagination] | None = NewsCursorPagination
 
     @extend_schema(
         operation_id="news_list",
@@ -175,9 +149,7 @@ class NewsStatsView(APIView):
     )
     def get(self, request: Request) -> Response:
         user = api_account(request)
-        stats = news_items_stats(
-            items=news_items_for_query(query=_filters(request).news_query(), user=user)
-        )
+        stats = news_items_stats(items=news_items_for_query(query=news_query(request), user=user))
         data = {
             "total": stats.total,
             "by_category": [
