@@ -6,11 +6,14 @@ cache the test settings use, as in production."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import django_ratelimit.core
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -134,8 +137,12 @@ def _client(kind, make_token_client):
 
 
 @pytest.mark.parametrize("name", list(LIMITS))
-def test_each_limit_answers_429_with_retry_after(name, settings, make_token_client):
+def test_each_limit_answers_429_with_retry_after(name, settings, make_token_client, monkeypatch):
     limit = LIMITS[name]
+    # django-ratelimit counts in fixed windows whose ends fall at a per-key second; one
+    # ending between the second and third request would start the count again.
+    frozen = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: frozen))
     settings.TELEGRAM_BOT_TOKEN = "123456:" + "A" * 35
     settings.TELEGRAM_API_BASE = "http://127.0.0.1:9"  # never reached: nothing is sent
     settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
